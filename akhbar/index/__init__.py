@@ -1,0 +1,1 @@
+"""Reading, cleaning, splitting, embedding and storing articles (the index)."""

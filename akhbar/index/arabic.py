@@ -1,0 +1,138 @@
+"""Arabic normalisation and tokenisation for matching (never for display)."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # + tatweel
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
+_TRANSLATE = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "ؤ": "و",
+        "ئ": "ي",
+        "ی": "ي",
+        "ک": "ك",
+        **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
+        **{chr(0x06F0 + i): str(i) for i in range(10)},  # Eastern Arabic-Indic digits
+        "٫": ".",
+        "٬": ",",
+        "،": ",",
+        "؛": ";",
+        "؟": "?",
+    }
+)
+_WORD = re.compile(r"[^\W_]+(?:[.,/][0-9]+)*", re.UNICODE)
+
+# Clitics stripped before stemming: conjunction/preposition + article combinations.
+_PREFIXES = ("وبال", "وكال", "وال", "فال", "بال", "كال", "لل", "ال")
+_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+
+def normalize(text: str) -> str:
+    """Fold spelling variants so equal words compare equal.
+
+    Removes diacritics, tatweel and invisible marks; folds alef/hamza forms, alef maqsura,
+    taa marbuta and Arabic-Indic digits; applies NFKC and lower-cases Latin letters;
+    folds runs of white space. Only for matching: shown text is never normalised.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        The normalised text (its length may differ from the input's).
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _DIACRITICS.sub("", text)
+    text = text.translate(_TRANSLATE).lower()
+    return " ".join(text.split())
+
+
+# A small set of very common function words; they carry no content for matching.
+STOPWORDS = frozenset(
+    normalize(word)
+    for word in (
+        "في من الى إلى على عن مع ان أن إن كان كانت هو هي هم هذا هذه ذلك تلك التي الذي الذين "
+        "ما ماذا متى اين أين كيف كم هل لماذا من أي اي و ف ثم او أو بين عند قد لا لم لن "
+        "كل بعد قبل حتى منذ اذا إذا عن ضد خلال حول به بها له لها فيه فيها عليه عليها منه منها "
+        "the a an of in on at to is are was were who what when where which how many much did "
+        "do does and or for by with from"
+    ).split()
+)
+
+
+def words(text: str) -> list[str]:
+    """Split normalised text into word tokens, keeping numbers like 7/10/2023 whole.
+
+    Args:
+        text: Text, normalised or not.
+
+    Returns:
+        The word tokens of the normalised text.
+    """
+    return _WORD.findall(normalize(text))
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer() -> object:
+    import Stemmer  # PyStemmer: Snowball's Arabic stemmer
+
+    return Stemmer.Stemmer("arabic")
+
+
+def strip_clitics(word: str) -> str:
+    """Remove a leading article/conjunction cluster (و ف ب ك ل ال) from a normalised word.
+
+    Args:
+        word: A normalised word.
+
+    Returns:
+        The word without its prefix, or unchanged when too little would remain.
+    """
+    for prefix in _PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            return word[len(prefix) :]
+    if len(word) >= 5 and word[0] in "وفبكل" and word[1:3] != "ال":
+        return word[1:]
+    return word
+
+
+@functools.lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Stem one normalised word for lexical matching (Snowball Arabic; Latin words lower-cased).
+
+    Args:
+        word: A normalised word token.
+
+    Returns:
+        Its stem; short words and numbers are returned as they are.
+    """
+    if not _ARABIC_LETTER.search(word) or len(word) <= 2:
+        return word
+    stemmed = _stemmer().stemWord(strip_clitics(word))  # type: ignore[attr-defined]
+    return str(stemmed) if len(stemmed) >= 2 else word
+
+
+def terms(text: str, *, drop_stopwords: bool = True) -> list[str]:
+    """Tokens for BM25 and overlap scoring: normalised, stemmed, stop words removed.
+
+    Args:
+        text: Any text.
+        drop_stopwords: Whether to leave out function words.
+
+    Returns:
+        The list of stemmed terms in text order.
+    """
+    out = []
+    for w in words(text):
+        if drop_stopwords and w in STOPWORDS:
+            continue
+        out.append(stem(w))
+    return out

@@ -1,0 +1,135 @@
+"""BM25 lexical index over Arabic-aware terms (bm25s), saved beside the FAISS index."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from akhbar.index.arabic import terms
+
+log = logging.getLogger(__name__)
+
+
+class LexicalIndex:
+    """BM25 over normalised, stemmed terms; row i is chunk i of the index."""
+
+    def __init__(self, bm25: Any, size: int) -> None:
+        """Wrap a built or loaded `bm25s.BM25`.
+
+        Args:
+            bm25: The bm25s model.
+            size: Number of indexed texts.
+        """
+        self._bm25 = bm25
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        """Index texts.
+
+        Args:
+            texts: One text per chunk, in row order.
+
+        Returns:
+            The index.
+        """
+        import bm25s
+
+        bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        corpus = [terms(t) or ["\u2205"] for t in texts]
+        if corpus:
+            bm25.index(corpus, show_progress=False)
+        return cls(bm25, len(corpus))
+
+    def save(self, folder: Path) -> None:
+        """Write the index files into `folder`.
+
+        Args:
+            folder: Destination (created).
+        """
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.size:
+            self._bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, size: int) -> LexicalIndex:
+        """Load an index written by `save`.
+
+        Args:
+            folder: Where it was saved.
+            size: Expected number of rows (checked).
+
+        Returns:
+            The index.
+
+        Raises:
+            ValueError: The files are missing or do not match `size`.
+        """
+        import bm25s
+
+        if size == 0:
+            return cls(bm25s.BM25(), 0)
+        try:
+            bm25 = bm25s.BM25.load(str(folder), show_progress=False)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ValueError(f"lexical index in {folder} is unreadable: {exc}") from exc
+        rows = int(bm25.scores["num_docs"])
+        if rows != size:
+            raise ValueError(f"lexical index has {rows} rows, the chunk store {size}")
+        return cls(bm25, size)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every row for a query.
+
+        Args:
+            query: The question.
+
+        Returns:
+            A float array of length `size` (zeros when no term matches).
+        """
+        if not self.size:
+            return np.zeros(0, dtype=np.float32)
+        vocab = self._bm25.vocab_dict
+        tokens = [t for t in terms(query) if t in vocab]
+        if not tokens:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Top rows for a query.
+
+        Args:
+            query: The question.
+            k: How many.
+
+        Returns:
+            `(row, score)` pairs, best first, only rows with a positive score.
+        """
+        scores = self.scores(query)
+        if not len(scores):
+            return []
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a stemmed term (rare terms weigh more).
+
+        Args:
+            term: A term as produced by `akhbar.index.arabic.terms`.
+
+        Returns:
+            `log(1 + (N - df + 0.5) / (df + 0.5))`; an unseen term gets the highest value.
+        """
+        n = max(self.size, 1)
+        tid = self._bm25.vocab_dict.get(term) if self.size else None
+        df = 0
+        if tid is not None:
+            indptr = self._bm25.scores["indptr"]
+            df = int(indptr[tid + 1] - indptr[tid])
+        return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))

@@ -1,0 +1,200 @@
+"""The answering chain (LangChain runnables): history-aware question → hybrid retrieval → answer."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
+
+from akhbar.qa.extractive import (
+    NOT_FOUND_AR,
+    NOT_FOUND_EN,
+    ExtractiveAnswerer,
+    ExtractiveConfig,
+    Extraction,
+)
+from akhbar.qa.question import Question, analyse, validate, validate_history
+from akhbar.qa.retriever import Hit, Searcher
+from akhbar.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Citation:
+    """A numbered source: `text` is the passage as stored; the answer is `text[answer_start:answer_end]`."""
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    section: str
+    text: str
+    start: int
+    end: int
+    answer_start: int | None
+    answer_end: int | None
+
+
+@dataclass
+class Answer:
+    """An answer with its citations, in the JSON shape shared by the CLI, the page and the tests."""
+
+    question: str
+    answer: str
+    found: bool
+    citations: list[Citation] = field(default_factory=list)
+    mode: str = "extractive"
+    standalone_question: str = ""
+    seconds: float = 0.0
+    id: Any = None
+
+    def __add__(self, other: Answer) -> Answer:
+        """Streaming chunks are successive states: the later one wins (lets `invoke` work)."""
+        return other
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form (`id`, `answer`, `found`, `citations`, `mode`, ...)."""
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 4)
+        return data
+
+
+@dataclass
+class _State:
+    question: Question
+    hits: list[Hit] = field(default_factory=list)
+    query_vector: Any = None
+    started: float = 0.0
+
+
+def _citation(n: int, hit: Hit, answer: tuple[int, int] | None) -> Citation:
+    return Citation(
+        n=n,
+        doc_id=hit.doc_id,
+        chunk_id=hit.chunk_id,
+        title=hit.title,
+        section=hit.section,
+        text=hit.text,
+        start=hit.start,
+        end=hit.end,
+        answer_start=answer[0] if answer else None,
+        answer_end=answer[1] if answer else None,
+    )
+
+
+class AnswerEngine:
+    """Answers questions over the index with the extractive answerer (offline, no LLM)."""
+
+    def __init__(self, searcher: Searcher, settings: Settings | None = None) -> None:
+        """Wire the chain (cheap).
+
+        Args:
+            searcher: Hybrid search over the index.
+            settings: Settings (question limits, retrieval depth).
+        """
+        self.searcher = searcher
+        self.settings = settings or Settings()
+        self.answerer = ExtractiveAnswerer(
+            ExtractiveConfig(min_support=self.settings.answer.min_support)
+        )
+        self.chain: Runnable[dict[str, Any], Answer] = (
+            RunnableLambda(self._prepare, name="question")
+            | RunnableLambda(self._retrieve, name="retrieve")
+            | RunnableGenerator(self._answer_stream, name="answer")
+        )
+
+    def _prepare(self, inputs: dict[str, Any]) -> _State:
+        max_chars = self.settings.answer.max_question_chars
+        text = validate(inputs.get("question", ""), max_chars)
+        history = validate_history(inputs.get("history") or [])
+        return _State(question=analyse(text, history), started=time.perf_counter())
+
+    def _retrieve(self, state: _State) -> _State:
+        q = state.question
+        state.query_vector = self.searcher.encode_query(q.retrieval_query)
+        state.hits = self.searcher.search(
+            q.retrieval_query, k=self.settings.retrieval.k, query_vector=state.query_vector
+        )
+        return state
+
+    def _decide(self, state: _State) -> Extraction:
+        snapshot = self.searcher.snapshot()
+        return self.answerer.extract(
+            state.question,
+            state.hits,
+            state.query_vector,
+            self.searcher.embeddings.encode_passages,
+            snapshot.lexical.idf,
+        )
+
+    def _answer_stream(self, states: Iterator[_State]) -> Iterator[Answer]:
+        for state in states:
+            yield from self._answers(state)
+
+    def _answers(self, state: _State) -> Iterator[Answer]:
+        q = state.question
+        result = self._decide(state)
+        base = Answer(question=q.text, answer="", found=result.found, standalone_question=q.retrieval_query)
+        if not result.found:
+            base.answer = NOT_FOUND_EN if q.latin else NOT_FOUND_AR
+            base.seconds = time.perf_counter() - state.started
+            yield base
+            return
+        citations = []
+        parts = []
+        for span in result.spans:
+            hit = state.hits[span.hit_index]
+            n = len(citations) + 1
+            focus = span.focus or (span.start, span.end)
+            citations.append(_citation(n, hit, focus))
+            parts.append((hit.text[span.start : span.end], n))
+        base.citations = citations
+        # Stream word by word so that the page shows progress the same way for all backends.
+        text_so_far = ""
+        for body, n in parts:
+            for word in body.split(" "):
+                text_so_far = f"{text_so_far} {word}" if text_so_far else word
+                base.answer = text_so_far
+                yield replace(base)
+            text_so_far = f"{text_so_far} [{n}]"
+        base.answer = text_so_far
+        base.seconds = time.perf_counter() - state.started
+        yield base
+
+    def ask(self, question: str, history: Sequence[Sequence[str]] | None = None) -> Answer:
+        """Answer one question.
+
+        Args:
+            question: The question.
+            history: Earlier [question, answer] turns.
+
+        Returns:
+            The final answer.
+
+        Raises:
+            QuestionError: The question or history is not acceptable.
+        """
+        final: Answer | None = None
+        for final in self.stream(question, history):
+            pass
+        assert final is not None
+        return final
+
+    def stream(
+        self, question: str, history: Sequence[Sequence[str]] | None = None
+    ) -> Iterator[Answer]:
+        """Answer one question, yielding the answer as it grows (the last one is final).
+
+        Args:
+            question: The question.
+            history: Earlier [question, answer] turns.
+
+        Yields:
+            The answer so far.
+        """
+        yield from self.chain.stream({"question": question, "history": list(history or [])})

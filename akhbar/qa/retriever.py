@@ -1,0 +1,247 @@
+"""Hybrid retrieval: FAISS dense search fused with BM25 by weighted reciprocal-rank fusion."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Collection
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+import numpy as np
+from pydantic import ConfigDict
+
+from akhbar.index.embeddings import SentenceEmbeddings
+from akhbar.index.store import IndexMismatchError, IndexStore, Snapshot
+from akhbar.settings import RetrievalSettings
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk; `text` is exactly `article.text[start:end]`."""
+
+    doc_id: str
+    chunk_id: str
+    title: str
+    section: str
+    text: str
+    start: int
+    end: int
+    score: float
+    row: int
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The shared JSON shape of a search hit."""
+        data = asdict(self)
+        for key in ("row", "dense_score", "lexical_score", "section"):
+            data.pop(key)
+        data["section"] = self.section
+        data["score"] = round(self.score, 6)
+        return data
+
+
+def rrf(
+    ranked: list[list[int]], weights: list[float], k: int = 60
+) -> list[tuple[int, float]]:
+    """Weighted reciprocal-rank fusion.
+
+    Args:
+        ranked: Lists of rows, best first, one per retriever.
+        weights: One weight per list.
+        k: The RRF constant (larger flattens the rank curve).
+
+    Returns:
+        `(row, fused score)` pairs, best first (ties broken by first appearance).
+    """
+    scores: dict[int, float] = {}
+    for rows, weight in zip(ranked, weights, strict=True):
+        for rank, row in enumerate(rows):
+            scores[row] = scores.get(row, 0.0) + weight / (k + rank + 1)
+    return sorted(scores.items(), key=lambda item: -item[1])
+
+
+class Searcher:
+    """Reads the live index (reloading when a writer swaps it) and searches it."""
+
+    def __init__(
+        self,
+        store: IndexStore,
+        embeddings: SentenceEmbeddings,
+        settings: RetrievalSettings | None = None,
+    ) -> None:
+        """Configure (cheap: nothing is loaded until the first search or `warm_up`).
+
+        Args:
+            store: The index folder.
+            embeddings: The query embedder; must be the model that built the index.
+            settings: Retrieval parameters.
+        """
+        self.store = store
+        self.embeddings = embeddings
+        self.settings = settings or RetrievalSettings()
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> Snapshot:
+        """The live index, reloaded if a writer has replaced it since the last call."""
+        live = self.store.current_path()
+        snap = self._snapshot
+        if snap is not None and snap.path == live:
+            return snap
+        with self._lock:
+            if self._snapshot is None or self._snapshot.path != live:
+                snap = self.store.open()
+                wanted = self.embeddings.describe()
+                if snap.manifest.embedding != wanted:
+                    raise IndexMismatchError(
+                        f"the index in {self.store.root} was built with "
+                        f"{snap.manifest.embedding['model']!r} (prompts "
+                        f"{snap.manifest.embedding.get('query_prompt')!r}/"
+                        f"{snap.manifest.embedding.get('passage_prompt')!r}) but the settings ask "
+                        f"for {wanted['model']!r} ({wanted['query_prompt']!r}/"
+                        f"{wanted['passage_prompt']!r}); rebuild it with "
+                        "`akhbar index build PATH... --rebuild` or change the settings back"
+                    )
+                self._snapshot = snap
+                log.info("loaded index %s (%d chunks)", snap.path, len(snap))
+            return self._snapshot
+
+    def warm_up(self) -> None:
+        """Load the index and the model now."""
+        self.snapshot()
+        self.embeddings.warm_up()
+
+    def encode_query(self, query: str) -> np.ndarray:
+        """The query's unit vector.
+
+        Args:
+            query: The question.
+
+        Returns:
+            Its embedding.
+        """
+        return self.embeddings.encode_queries([query])[0]
+
+    def _hit(self, snap: Snapshot, row: int, score: float) -> Hit:
+        c = snap.chunks[row]
+        return Hit(
+            doc_id=c["doc_id"],
+            chunk_id=c["chunk_id"],
+            title=c["title"],
+            section=c.get("section", ""),
+            text=c["text"],
+            start=c["start"],
+            end=c["end"],
+            score=score,
+            row=row,
+        )
+
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+        exclude_docs: Collection[str] = (),
+        query_vector: np.ndarray | None = None,
+    ) -> list[Hit]:
+        """Find the chunks that best match a question.
+
+        Args:
+            query: The question (already standalone).
+            k: How many hits (default from settings).
+            mode: `hybrid`, `dense` or `lexical`.
+            exclude_docs: Articles to leave out (used by evaluation).
+            query_vector: The query's embedding, if the caller has it already.
+
+        Returns:
+            Hits, best first.
+        """
+        k = k or self.settings.k
+        snap = self.snapshot()
+        if not len(snap):
+            return []
+        n_cand = max(self.settings.candidates, k) + (
+            sum(snap.manifest.documents[d].chunks for d in exclude_docs if d in snap.manifest.documents)
+        )
+        dense: list[tuple[int, float]] = []
+        lexical: list[tuple[int, float]] = []
+        if mode in ("hybrid", "dense"):
+            qvec = query_vector if query_vector is not None else self.encode_query(query)
+            dense = snap.dense_search(qvec, n_cand)
+        if mode in ("hybrid", "lexical"):
+            lexical = snap.lexical.search(query, n_cand)
+        excluded = set(exclude_docs)
+
+        def keep(pairs: list[tuple[int, float]]) -> list[tuple[int, float]]:
+            return [(r, s) for r, s in pairs if snap.chunks[r]["doc_id"] not in excluded]
+
+        dense, lexical = keep(dense), keep(lexical)
+        dense_scores, lexical_scores = dict(dense), dict(lexical)
+        if mode == "dense":
+            fused = dense
+        elif mode == "lexical":
+            fused = lexical
+        else:
+            fused = rrf(
+                [[r for r, _ in dense], [r for r, _ in lexical]],
+                [self.settings.dense_weight, self.settings.lexical_weight],
+                self.settings.rrf_k,
+            )
+        hits = []
+        for row, score in fused[:k]:
+            hit = self._hit(snap, row, score)
+            hit.dense_score = dense_scores.get(row)
+            hit.lexical_score = lexical_scores.get(row)
+            hits.append(hit)
+        return hits
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over akhbar's hybrid search; metadata carries the citation fields."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    searcher: Any
+    k: int = 5
+    mode: str = "hybrid"
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        hits = self.searcher.search(query, k=self.k, mode=self.mode)
+        return [hit_to_document(h) for h in hits]
+
+
+def hit_to_document(hit: Hit) -> Document:
+    """Wrap a hit as a LangChain `Document` (text as `page_content`, the rest as metadata).
+
+    Args:
+        hit: A hit.
+
+    Returns:
+        The document.
+    """
+    meta = asdict(hit)
+    text = meta.pop("text")
+    return Document(page_content=text, metadata=meta)
+
+
+def document_to_hit(doc: Document) -> Hit:
+    """Inverse of `hit_to_document`.
+
+    Args:
+        doc: A document made by `hit_to_document`.
+
+    Returns:
+        The hit.
+    """
+    return Hit(text=doc.page_content, **doc.metadata)

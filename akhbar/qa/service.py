@@ -1,0 +1,113 @@
+"""The application facade shared by the CLI, the chat page, the tests and the benchmarks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from akhbar.index.embeddings import SentenceEmbeddings, make_embeddings
+from akhbar.index.indexer import Indexer, Summary
+from akhbar.index.splitter import SplitterConfig
+from akhbar.index.store import IndexStore
+from akhbar.qa.chain import Answer, AnswerEngine
+from akhbar.qa.retriever import Hit, Mode, Searcher
+from akhbar.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Akhbar:
+    """Everything akhbar does, wired from one settings tree; parts are made on first use."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embeddings: SentenceEmbeddings | None = None,
+        progress: bool = False,
+    ) -> None:
+        """Wire the parts (cheap: no model or index is loaded here).
+
+        Args:
+            settings: Settings (default: from the environment).
+            embeddings: An embedder to share (e.g. one already loaded by a test session).
+            progress: Show progress bars on long index operations.
+        """
+        self.settings = settings or Settings()
+        self._embeddings = embeddings
+        self.progress = progress
+
+    @cached_property
+    def embeddings(self) -> SentenceEmbeddings:
+        """The embedding model (not loaded until used)."""
+        return self._embeddings or make_embeddings(self.settings.embedding)
+
+    @cached_property
+    def store(self) -> IndexStore:
+        """The index folder."""
+        return IndexStore(self.settings.index_dir)
+
+    @cached_property
+    def indexer(self) -> Indexer:
+        """The index writer."""
+        s = self.settings.splitter
+        return Indexer(
+            self.store,
+            self.embeddings,
+            SplitterConfig(chunk_tokens=s.chunk_tokens, overlap_sentences=s.overlap_sentences),
+            index_type=self.settings.retrieval.index_type,
+            progress=self.progress,
+        )
+
+    @cached_property
+    def searcher(self) -> Searcher:
+        """The hybrid searcher over the live index."""
+        return Searcher(self.store, self.embeddings, self.settings.retrieval)
+
+    @cached_property
+    def engine(self) -> AnswerEngine:
+        """The answering chain."""
+        return AnswerEngine(self.searcher, self.settings)
+
+    def ask(self, question: str, history: list[list[str]] | None = None) -> Answer:
+        """Answer a question (see `AnswerEngine.ask`)."""
+        return self.engine.ask(question, history)
+
+    def stream(self, question: str, history: list[list[str]] | None = None) -> Iterator[Answer]:
+        """Answer a question, yielding the growing answer (see `AnswerEngine.stream`)."""
+        return self.engine.stream(question, history)
+
+    def build(self, paths: Iterable[Path], rebuild: bool = False) -> Summary:
+        """Index exactly these paths (see `Indexer.build`)."""
+        return self.indexer.build(paths, rebuild=rebuild)
+
+    def add(self, paths: Iterable[Path]) -> Summary:
+        """Add or update articles (see `Indexer.add`)."""
+        return self.indexer.add(paths)
+
+    def remove(self, doc_ids: list[str]) -> Summary:
+        """Remove articles (see `Indexer.remove`)."""
+        return self.indexer.remove(doc_ids)
+
+    def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
+        """Search the index (see `Searcher.search`)."""
+        return self.searcher.search(query, k=k, mode=mode)
+
+    def info(self) -> dict[str, Any]:
+        """Documents, chunks, model and size of the live index."""
+        manifest = self.store.read_manifest()
+        return {
+            "index_dir": str(self.store.root),
+            "generation": self.store.current_path().name,
+            "documents": len(manifest.documents),
+            "chunks": manifest.chunks,
+            "model": manifest.embedding.get("model"),
+            "dim": manifest.dim,
+            "index_type": manifest.index_type,
+            "splitter": manifest.splitter,
+            "size_bytes": self.store.size_on_disk(),
+            "titles": {k: v.title for k, v in manifest.documents.items()},
+        }

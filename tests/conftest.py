@@ -1,0 +1,157 @@
+"""Shared fixtures: no network, the real embedding model, one small real index per session."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+EVAL = SHARED / "eval"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _is_local(address: Any) -> bool:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return isinstance(address, str | bytes)  # unix sockets
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> Iterator[None]:
+    """Any connection to a non-loopback address fails the test that makes it."""
+    original = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if not _is_local(address):
+            raise RuntimeError(f"test tried to reach the network: {address!r}")
+        return original(self, address)
+
+    socket.socket.connect = guarded  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = original  # type: ignore[method-assign]
+
+
+def load_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+@pytest.fixture(scope="session")
+def seeds_dev() -> list[dict[str, Any]]:
+    path = EVAL / "seeds_dev.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found (shared/ must sit beside the repo)")
+    return load_jsonl(path)
+
+
+@pytest.fixture(scope="session")
+def embeddings() -> Any:
+    """The real default embedding model, loaded once."""
+    from akhbar.index.embeddings import make_embeddings
+    from akhbar.settings import Settings
+
+    emb = make_embeddings(Settings().embedding)
+    emb.warm_up()
+    return emb
+
+
+@pytest.fixture(scope="session")
+def seeds_index(tmp_path_factory: pytest.TempPathFactory, embeddings: Any) -> Path:
+    """A real index of the seed articles (built once per session; treat as read-only)."""
+    from akhbar.qa.service import Akhbar
+    from akhbar.settings import Settings
+
+    index_dir = tmp_path_factory.mktemp("seeds-index")
+    settings = Settings()
+    settings.index_dir = index_dir
+    Akhbar(settings, embeddings=embeddings).build([SEEDS])
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def akhbar(seeds_index: Path, embeddings: Any) -> Any:
+    """The application over the session's seeds index."""
+    from akhbar.qa.service import Akhbar
+    from akhbar.settings import Settings
+
+    settings = Settings()
+    settings.index_dir = seeds_index
+    return Akhbar(settings, embeddings=embeddings)
+
+
+@pytest.fixture
+def writable_app(tmp_path: Path, seeds_index: Path, embeddings: Any) -> Any:
+    """An application over a private copy of the seeds index, for tests that write."""
+    from akhbar.qa.service import Akhbar
+    from akhbar.settings import Settings
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(seeds_index, index_dir)
+    settings = Settings()
+    settings.index_dir = index_dir
+    return Akhbar(settings, embeddings=embeddings)
+
+
+class FakeEmbeddings:
+    """Deterministic hashed bag-of-terms vectors: fast unit tests of the plumbing only."""
+
+    dim = 64
+    batch_size = 16
+    model_id = "fake-hash-64"
+
+    def warm_up(self) -> None:
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.model_id, "query_prompt": "", "passage_prompt": ""}
+
+    def count_tokens(self, texts: Any) -> list[int]:
+        return [len(t.split()) for t in texts]
+
+    def _vec(self, text: str) -> Any:
+        import zlib
+
+        import numpy as np
+
+        from akhbar.index.arabic import terms
+
+        v = np.zeros(self.dim, dtype=np.float32)
+        for t in terms(text) or [text]:
+            v[zlib.crc32(t.encode()) % self.dim] += 1.0
+        return v / max(float(np.linalg.norm(v)), 1e-9)
+
+    def encode_passages(self, texts: Any, progress: bool = False) -> Any:
+        import numpy as np
+
+        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), "f4")
+
+    def encode_queries(self, texts: Any) -> Any:
+        return self.encode_passages(texts)
+
+
+@pytest.fixture
+def fake_app(tmp_path: Path) -> Any:
+    """An application with fake embeddings over an empty index folder."""
+    from akhbar.qa.service import Akhbar
+    from akhbar.settings import Settings
+
+    settings = Settings()
+    settings.index_dir = tmp_path / "index"
+    settings.splitter.chunk_tokens = 60
+    return Akhbar(settings, embeddings=FakeEmbeddings())  # type: ignore[arg-type]

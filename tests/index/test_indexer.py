@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from akhbar.index.store import IndexCorruptError, IndexMismatchError, IndexMissingError
+
+from ..conftest import ROOT, SEEDS
+
+
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def test_build_info_and_search(fake_app: Any, tmp_path: Path) -> None:
+    summary = fake_app.build([corpus(tmp_path)])
+    assert sorted(summary.added) == sorted(p.name for p in SEEDS.iterdir())
+    info = fake_app.info()
+    assert info["documents"] == 2 and info["chunks"] == summary.chunks > 2
+    assert info["model"] == "fake-hash-64"
+    hits = fake_app.search("وزير الدفاع الإيطالي كروسيتو", k=3)
+    assert hits[0].doc_id == "004_b11fdc9a7b87af75.txt"
+
+
+def test_readding_unchanged_changes_nothing(fake_app: Any, tmp_path: Path) -> None:
+    folder = corpus(tmp_path)
+    fake_app.build([folder])
+    generation = fake_app.store.current_path()
+    summary = fake_app.add([folder])
+    assert sorted(summary.unchanged) == sorted(p.name for p in SEEDS.iterdir())
+    assert not summary.added and not summary.replaced and summary.embedded_chunks == 0
+    assert fake_app.store.current_path() == generation
+
+
+def test_add_replace_remove(fake_app: Any, tmp_path: Path) -> None:
+    folder = corpus(tmp_path)
+    fake_app.build([folder])
+    before = fake_app.info()["chunks"]
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "n.txt").write_text("أعلنت وزارة الزراعة عن موسم حصاد القمح في الصعيد.", encoding="utf-8")
+    s = fake_app.add([new])
+    assert s.added == ["n.txt"] and s.embedded_chunks == 1
+    assert fake_app.info()["chunks"] == before + 1
+    (new / "n.txt").write_text("أعلنت وزارة الري عن خطة ترشيد المياه.", encoding="utf-8")
+    s = fake_app.add([new / "n.txt"])
+    assert s.replaced == ["n.txt"]
+    assert fake_app.search("ترشيد المياه", k=1)[0].doc_id == "n.txt"
+    s = fake_app.remove(["n.txt"])
+    assert fake_app.info()["documents"] == 2 and fake_app.info()["chunks"] == before
+    with pytest.raises(KeyError):
+        fake_app.remove(["missing.txt"])
+
+
+def test_build_drops_articles_no_longer_given(fake_app: Any, tmp_path: Path) -> None:
+    folder = corpus(tmp_path)
+    fake_app.build([folder])
+    one = sorted(folder.iterdir())[0]
+    s = fake_app.build([one])
+    assert s.removed == [sorted(p.name for p in SEEDS.iterdir())[1]]
+    assert fake_app.info()["documents"] == 1
+
+
+def test_missing_and_corrupt_index_errors(fake_app: Any, tmp_path: Path) -> None:
+    with pytest.raises(IndexMissingError, match="akhbar index build"):
+        fake_app.search("سؤال")
+    fake_app.build([corpus(tmp_path)])
+    gen = fake_app.store.current_path()
+    (gen / "vectors.faiss").write_bytes(b"garbage")
+    fake_app.searcher._snapshot = None
+    with pytest.raises(IndexCorruptError, match="--rebuild"):
+        fake_app.store.open()
+
+
+def test_newer_format_is_refused(fake_app: Any, tmp_path: Path) -> None:
+    fake_app.build([corpus(tmp_path)])
+    path = fake_app.store.current_path() / "manifest.json"
+    data = json.loads(path.read_text())
+    data["format_version"] = 99
+    path.write_text(json.dumps(data))
+    with pytest.raises(IndexMismatchError, match="format 99"):
+        fake_app.store.open()
+
+
+def test_other_model_is_a_clear_error(fake_app: Any, tmp_path: Path) -> None:
+    fake_app.build([corpus(tmp_path)])
+    fake_app.embeddings.model_id = "another-model"
+    with pytest.raises(IndexMismatchError, match="rebuild"):
+        fake_app.search("سؤال")
+    with pytest.raises(IndexMismatchError, match="--rebuild"):
+        fake_app.add([corpus(tmp_path / "again")])
+
+
+def test_nothing_readable_leaves_index_untouched(fake_app: Any, tmp_path: Path) -> None:
+    fake_app.build([corpus(tmp_path)])
+    gen = fake_app.store.current_path()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.txt").write_bytes(b"\xff\xfe\x00\x00")
+    with pytest.raises(ValueError, match="no article"):
+        fake_app.build([bad])
+    assert fake_app.store.current_path() == gen
+    assert fake_app.info()["documents"] == 2
+
+
+KILL_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    sys.path.insert(0, {tests!r})
+    from conftest import FakeEmbeddings
+    from akhbar.qa.service import Akhbar
+    from akhbar.settings import Settings
+    import akhbar.index.store as store
+
+    original = store.IndexStore.write
+
+    def write(self, *a, **k):
+        # Die halfway: after the new generation's files are being written.
+        import faiss
+        real = faiss.write_index
+        def boom(index, path):
+            real(index, path)
+            os.kill(os.getpid(), 9)
+        faiss.write_index = boom
+        return original(self, *a, **k)
+
+    store.IndexStore.write = write
+    s = Settings(); s.index_dir = {index!r}; s.splitter.chunk_tokens = 60
+    Akhbar(s, embeddings=FakeEmbeddings()).add([{extra!r}])
+    """
+)
+
+
+def test_killed_build_leaves_old_index(fake_app: Any, tmp_path: Path) -> None:
+    fake_app.build([corpus(tmp_path)])
+    before = fake_app.info()
+    extra = tmp_path / "extra.txt"
+    extra.write_text("خبر إضافي عن الطقس في الإسكندرية.", encoding="utf-8")
+    script = KILL_SCRIPT.format(
+        tests=str(ROOT / "tests"), index=str(fake_app.store.root), extra=str(extra)
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ), check=False)
+    assert proc.returncode == -9
+    after = fake_app.info()
+    assert after["generation"] == before["generation"]
+    assert after["documents"] == before["documents"]
+    assert fake_app.store.open().manifest.chunks == before["chunks"]
+    # The next writer cleans up the stale temporary folder and succeeds.
+    assert any(p.name.startswith(".tmp-") for p in fake_app.store.root.iterdir())
+    fake_app.add([extra])
+    assert not any(p.name.startswith(".tmp-") for p in fake_app.store.root.iterdir())
+    assert fake_app.info()["documents"] == before["documents"] + 1
