@@ -20,7 +20,7 @@ log = logging.getLogger("akhbar")
 def _settings_epilog() -> str:
     rows = settings_table()
     lines = ["Settings (environment variables):", ""]
-    lines += [f"{env}  [default: {default or '\u2014'}]  {desc}" for env, default, desc in rows]
+    lines += [f"{env}  [default: {default or '-'}]  {desc}" for env, default, desc in rows]
     return "\n\n".join(lines)
 
 
@@ -82,7 +82,9 @@ def _run(fn: Callable[[], None]) -> None:
         typer.echo(f"akhbar: error: {msg}", err=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
-        typer.echo("akhbar: interrupted; the index is unchanged unless a write had completed", err=True)
+        typer.echo(
+            "akhbar: interrupted; the index is unchanged unless a write had completed", err=True
+        )
         raise typer.Exit(130) from None
 
 
@@ -122,12 +124,16 @@ def _main(
 @index_app.command("build")
 def index_build(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles.")],
-    rebuild: Annotated[bool, typer.Option(help="Re-embed everything (after a model change).")] = False,
+    rebuild: Annotated[
+        bool, typer.Option(help="Re-embed everything (after a model change).")
+    ] = False,
     index_dir: IndexDir = None,
     as_json: JsonOut = False,
 ) -> None:
     """Make the index hold exactly the articles under PATHS (.txt .md .html .jsonl)."""
-    _run(lambda: _print_summary(_app(index_dir, progress=not as_json).build(paths, rebuild), as_json))
+    _run(
+        lambda: _print_summary(_app(index_dir, progress=not as_json).build(paths, rebuild), as_json)
+    )
 
 
 @index_app.command("add")
@@ -276,6 +282,44 @@ def ask(
             _emit(answer.to_json())
         else:
             _print_answer(answer)
+
+    _run(go)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[
+        str | None,
+        typer.Option(help="Address to listen on (default: AKHBAR_SERVER__HOST, 127.0.0.1)."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Port (default: AKHBAR_SERVER__PORT, 7860)."),
+    ] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Start the chat page (Arabic, right to left) with clickable citations and uploads."""
+
+    def go() -> None:
+        from akhbar.ui import app as ui  # gradio is heavy: only the page needs it
+
+        akhbar = _app(index_dir)
+        server = akhbar.settings.server
+        bind_host = host or server.host
+        bind_port = port or server.port
+        akhbar.searcher.warm_up()
+        try:
+            ui.serve(
+                akhbar,
+                bind_host,
+                bind_port,
+                auth=server.auth,
+                max_upload_mb=server.max_upload_mb,
+                max_upload_files=server.max_upload_files,
+                ready=lambda url: typer.echo(f"akhbar: serving on {url}"),
+            )
+        except OSError as exc:
+            raise CliError(f"cannot serve on {bind_host}:{bind_port}: {exc}") from None
 
     _run(go)
 

@@ -55,7 +55,9 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(
         default=50, ge=1, description="Candidates taken from each retriever before fusion."
     )
-    dense_weight: float = Field(default=1.0, ge=0, description="Weight of dense (FAISS) ranks.")
+    dense_weight: float = Field(
+        default=0.7, ge=0, description="Weight of dense (FAISS) ranks (tuned on ARCD-train)."
+    )
     lexical_weight: float = Field(default=1.0, ge=0, description="Weight of BM25 ranks.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
     index_type: Literal["auto", "flat", "hnsw"] = Field(
@@ -67,11 +69,12 @@ class RetrievalSettings(BaseModel):
 class AnswerSettings(BaseModel):
     """How the default (extractive) answerer decides and phrases answers."""
 
-    min_support: float = Field(
-        default=0.5,
-        ge=0,
-        le=1,
-        description="Least share of the question's content words a passage must hold to answer.",
+    min_confidence: float = Field(
+        default=0.6,
+        description=(
+            "Least answer confidence (question words found near the answer, and closeness in "
+            "meaning) below which akhbar says the sources do not answer."
+        ),
     )
     max_question_chars: int = Field(
         default=2000, ge=10, description="Longer questions are refused with a message."
@@ -86,7 +89,9 @@ class LLMSettings(BaseModel):
     )
     base_url: str = Field(default="", description="OpenAI-compatible server URL.")
     model: str = Field(default="", description="Model name on that server.")
-    api_key: SecretStr = Field(default=SecretStr(""), description="API key, if the server needs one.")
+    api_key: SecretStr = Field(
+        default=SecretStr(""), description="API key, if the server needs one."
+    )
     model_path: Path | None = Field(default=None, description="Local GGUF file for `llamacpp`.")
     timeout_s: float = Field(default=60.0, gt=0, description="Give up on the model after this.")
 
@@ -121,7 +126,9 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
 
 
-def settings_table(model: type[BaseModel] = Settings, prefix: str = "AKHBAR_") -> list[tuple[str, str, str]]:
+def settings_table(
+    model: type[BaseModel] = Settings, prefix: str = "AKHBAR_"
+) -> list[tuple[str, str, str]]:
     """List every setting as (environment name, default, description) for help texts and docs.
 
     Args:

@@ -35,6 +35,7 @@ _WORD = re.compile(r"[^\W_]+(?:[.,/][0-9]+)*", re.UNICODE)
 _PREFIXES = ("وبال", "وكال", "وال", "فال", "بال", "كال", "لل", "ال")
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 
+
 def normalize(text: str) -> str:
     """Fold spelling variants so equal words compare equal.
 
@@ -58,13 +59,103 @@ def normalize(text: str) -> str:
 # A small set of very common function words; they carry no content for matching.
 STOPWORDS = frozenset(
     normalize(word)
-    for word in (
-        "في من الى إلى على عن مع ان أن إن كان كانت هو هي هم هذا هذه ذلك تلك التي الذي الذين "
-        "ما ماذا متى اين أين كيف كم هل لماذا من أي اي و ف ثم او أو بين عند قد لا لم لن "
-        "كل بعد قبل حتى منذ اذا إذا عن ضد خلال حول به بها له لها فيه فيها عليه عليها منه منها "
-        "the a an of in on at to is are was were who what when where which how many much did "
-        "do does and or for by with from"
-    ).split()
+    for word in [
+        "في",
+        "من",
+        "الى",
+        "إلى",
+        "على",
+        "عن",
+        "مع",
+        "ان",
+        "أن",
+        "إن",
+        "كان",
+        "كانت",
+        "هو",
+        "هي",
+        "هم",
+        "هذا",
+        "هذه",
+        "ذلك",
+        "تلك",
+        "التي",
+        "الذي",
+        "الذين",
+        "ما",
+        "ماذا",
+        "متى",
+        "اين",
+        "أين",
+        "كيف",
+        "كم",
+        "هل",
+        "لماذا",
+        "من",
+        "أي",
+        "اي",
+        "و",
+        "ف",
+        "ثم",
+        "او",
+        "أو",
+        "بين",
+        "عند",
+        "قد",
+        "لا",
+        "لم",
+        "لن",
+        "كل",
+        "بعد",
+        "قبل",
+        "حتى",
+        "منذ",
+        "اذا",
+        "إذا",
+        "عن",
+        "ضد",
+        "خلال",
+        "حول",
+        "به",
+        "بها",
+        "له",
+        "لها",
+        "فيه",
+        "فيها",
+        "عليه",
+        "عليها",
+        "منه",
+        "منها",
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "is",
+        "are",
+        "was",
+        "were",
+        "who",
+        "what",
+        "when",
+        "where",
+        "which",
+        "how",
+        "many",
+        "much",
+        "did",
+        "do",
+        "does",
+        "and",
+        "or",
+        "for",
+        "by",
+        "with",
+        "from",
+    ]
 )
 
 
@@ -132,7 +223,7 @@ def terms(text: str, *, drop_stopwords: bool = True) -> list[str]:
     """
     out = []
     for w in words(text):
-        if drop_stopwords and w in STOPWORDS:
+        if drop_stopwords and (w in STOPWORDS or (w[0] in "وف" and w[1:] in STOPWORDS)):
             continue
         out.append(stem(w))
     return out

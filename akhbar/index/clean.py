@@ -99,7 +99,7 @@ def looks_like_heading(line: str) -> bool:
         return False
     if len(stripped.split()) > MAX_HEADING_WORDS:
         return False
-    if stripped[-1] in _TERMINAL and not stripped.endswith(("»", "”", "\"", ")")):
+    if stripped[-1] in _TERMINAL and not stripped.endswith(("»", "”", '"', ")")):
         return False
     return "،" not in stripped and ", " not in stripped
 

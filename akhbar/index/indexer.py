@@ -227,11 +227,18 @@ class Indexer:
                 else:
                     chunk_lists[article.doc_id] = chunks
                     to_embed.extend(chunks)
-                    (summary.replaced if entry is not None else summary.added).append(article.doc_id)
+                    (summary.replaced if entry is not None else summary.added).append(
+                        article.doc_id
+                    )
                 articles.append(article)
             if not keep_others and old is not None:
                 summary.removed = sorted(set(old_docs) - incoming)
-            if old is not None and not summary.added and not summary.replaced and not summary.removed:
+            if (
+                old is not None
+                and not summary.added
+                and not summary.replaced
+                and not summary.removed
+            ):
                 summary.documents = len(old_docs)
                 summary.chunks = len(old.chunks)
                 summary.seconds = time.perf_counter() - t0
@@ -296,7 +303,11 @@ class Indexer:
                 raise KeyError(f"not in the index: {', '.join(missing)}")
             drop = set(doc_ids)
             keep_rows = [i for i, c in enumerate(old.chunks) if c["doc_id"] not in drop]
-            vectors = old.vectors()[keep_rows] if keep_rows else np.zeros((0, old.manifest.dim), np.float32)
+            vectors = (
+                old.vectors()[keep_rows]
+                if keep_rows
+                else np.zeros((0, old.manifest.dim), np.float32)
+            )
             chunks = [Chunk(**old.chunks[i]) for i in keep_rows]
             articles = [stored_article(d) for doc_id, d in old.docs.items() if doc_id not in drop]
             manifest = old.manifest

@@ -159,7 +159,9 @@ def read_file(path: Path, doc_id: str, result: ReadResult) -> None:
 
 def _files_under(root: Path) -> Iterator[Path]:
     for path in sorted(root.rglob("*")):
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts):
+        if path.is_file() and not any(
+            part.startswith(".") for part in path.relative_to(root).parts
+        ):
             yield path
 
 
@@ -197,7 +199,10 @@ def read_paths(paths: Iterable[Path]) -> ReadResult:
     for article in result.articles:
         if article.doc_id in seen:
             result.skipped.append(
-                Skipped(article.source, f"duplicate id {article.doc_id!r} (first in {seen[article.doc_id]})")
+                Skipped(
+                    article.source,
+                    f"duplicate id {article.doc_id!r} (first in {seen[article.doc_id]})",
+                )
             )
             continue
         seen[article.doc_id] = article.source

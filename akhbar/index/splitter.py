@@ -18,7 +18,9 @@ _SENTENCE_END = re.compile(r"(?<!\d[.])(?:[.!?؟…]+[\"'»”)]*)(?=\s)|(?<=\S)
 _CLAUSE_END = re.compile(r"[،؛;](?=\s)|,(?=\s)")
 
 
-def _spans_split(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+def _spans_split(
+    text: str, start: int, end: int, pattern: re.Pattern[str]
+) -> list[tuple[int, int]]:
     """Cut text[start:end] after each match of `pattern`; trims white space; keeps offsets."""
     spans: list[tuple[int, int]] = []
     pos = start

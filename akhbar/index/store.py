@@ -142,7 +142,7 @@ def make_faiss_index(vectors: np.ndarray, index_type: str) -> Any:
 
     dim = vectors.shape[1]
     if index_type == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index: Any = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
         index.hnsw.efSearch = 128
     else:
@@ -373,7 +373,9 @@ class IndexStore:
         tmp.mkdir()
         import faiss
 
-        faiss.write_index(make_faiss_index(vectors, manifest.index_type), str(tmp / "vectors.faiss"))
+        faiss.write_index(
+            make_faiss_index(vectors, manifest.index_type), str(tmp / "vectors.faiss")
+        )
         _write_jsonl(tmp / "chunks.jsonl", [asdict(c) for c in chunks])
         _write_jsonl(
             tmp / "docs.jsonl",

@@ -13,9 +13,10 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 from akhbar.qa.extractive import (
     NOT_FOUND_AR,
     NOT_FOUND_EN,
+    CachedEncoder,
+    Extraction,
     ExtractiveAnswerer,
     ExtractiveConfig,
-    Extraction,
 )
 from akhbar.qa.question import Question, analyse, validate, validate_history
 from akhbar.qa.retriever import Hit, Searcher
@@ -100,8 +101,9 @@ class AnswerEngine:
         self.searcher = searcher
         self.settings = settings or Settings()
         self.answerer = ExtractiveAnswerer(
-            ExtractiveConfig(min_support=self.settings.answer.min_support)
+            ExtractiveConfig(min_confidence=self.settings.answer.min_confidence)
         )
+        self._encode_units = CachedEncoder(searcher.embeddings.encode_passages)
         self.chain: Runnable[dict[str, Any], Answer] = (
             RunnableLambda(self._prepare, name="question")
             | RunnableLambda(self._retrieve, name="retrieve")
@@ -128,7 +130,7 @@ class AnswerEngine:
             state.question,
             state.hits,
             state.query_vector,
-            self.searcher.embeddings.encode_passages,
+            self._encode_units,
             snapshot.lexical.idf,
         )
 
@@ -139,13 +141,15 @@ class AnswerEngine:
     def _answers(self, state: _State) -> Iterator[Answer]:
         q = state.question
         result = self._decide(state)
-        base = Answer(question=q.text, answer="", found=result.found, standalone_question=q.retrieval_query)
+        base = Answer(
+            question=q.text, answer="", found=result.found, standalone_question=q.retrieval_query
+        )
         if not result.found:
             base.answer = NOT_FOUND_EN if q.latin else NOT_FOUND_AR
             base.seconds = time.perf_counter() - state.started
             yield base
             return
-        citations = []
+        citations: list[Citation] = []
         parts = []
         for span in result.spans:
             hit = state.hits[span.hit_index]
@@ -180,8 +184,8 @@ class AnswerEngine:
             QuestionError: The question or history is not acceptable.
         """
         final: Answer | None = None
-        for final in self.stream(question, history):
-            pass
+        for partial in self.stream(question, history):
+            final = partial
         assert final is not None
         return final
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +38,7 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\S+")
+_PLACE = re.compile(r"(?:^|\s)(?:في|بمدينة|بمحافظة|بالعاصمة)\s+(?![0-9\u0660-\u0669])[^\s،,.]{3,}")
 
 
 @dataclass
@@ -67,21 +70,52 @@ class ExtractiveConfig:
     """Scoring weights and decision thresholds (chosen by measurement: see bench/tune_answer.py)."""
 
     passages: int = 3
-    max_words: int = 40
+    max_words: int = 60
     w_lexical: float = 1.0
-    w_dense: float = 2.0
+    w_dense: float = 1.0
     w_rank: float = 0.15
     w_type: float = 0.15
-    min_support: float = 0.5
-    min_dense: float = 0.83
-    min_dense_latin: float = 0.80
+    w_length: float = 0.0
+    dense_fallback: float = 0.5
+    shortlist: int = 4
+    w_repeat: float = 0.5
+    a_weighted: float = 0.5
+    c_dense: float = 2.0
+    dense_center: float = 0.8
+    min_confidence: float = 0.6
+    min_dense_latin: float = 0.74
 
 
-def _coverage(span_terms: set[str], weights: dict[str, float]) -> float:
-    total = sum(weights.values())
-    if total <= 0:
+def _near(a: str, b: str) -> bool:
+    """Whether two stems of length >= 4 differ by at most one edit (stemmer slips)."""
+    if abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < 4:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def term_credit(term: str, span_terms: set[str]) -> float:
+    """How well a question term is matched by a span: 1 exact, 0.8 near (prefix or one edit).
+
+    Args:
+        term: A stemmed question term.
+        span_terms: The stemmed terms of the span.
+
+    Returns:
+        The credit in [0, 1].
+    """
+    if term in span_terms:
+        return 1.0
+    if len(term) < 3:
         return 0.0
-    return sum(w for t, w in weights.items() if t in span_terms) / total
+    for other in span_terms:
+        if len(other) >= 3 and (other.startswith(term) or term.startswith(other)):
+            return 0.8
+        if _near(term, other):
+            return 0.8
+    return 0.0
 
 
 def _type_match(qtype: str, text: str) -> tuple[int, int] | None:
@@ -91,6 +125,9 @@ def _type_match(qtype: str, text: str) -> tuple[int, int] | None:
         return (m.start(), m.end()) if m else None
     if qtype == "when":
         m = _DATE.search(text)
+        return (m.start(), m.end()) if m else None
+    if qtype == "where":
+        m = _PLACE.search(text)
         return (m.start(), m.end()) if m else None
     return None
 
@@ -127,6 +164,36 @@ def tight_span(question: Question, text: str, start: int, end: int) -> tuple[int
     return best[1] if best else None
 
 
+class CachedEncoder:
+    """Embeds passage pieces, remembering recent ones (the same passages come back often)."""
+
+    def __init__(self, encode: Any, max_items: int = 50_000) -> None:
+        """Wrap an encoder.
+
+        Args:
+            encode: Function from a list of texts to an array of unit vectors.
+            max_items: Pieces remembered (oldest forgotten first).
+        """
+        self._encode = encode
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._max = max_items
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        """Vectors of `texts`, in order."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vectors = self._encode(missing)
+            with self._lock:
+                for t, v in zip(missing, vectors, strict=True):
+                    self._cache[t] = v
+                while len(self._cache) > self._max:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            return np.stack([self._cache[t] for t in texts])
+
+
 class ExtractiveAnswerer:
     """Scores sentences and clause windows of the top passages against the question."""
 
@@ -138,25 +205,35 @@ class ExtractiveAnswerer:
         """
         self.config = config or ExtractiveConfig()
 
-    def _candidates(self, hits: list[Hit]) -> list[Span]:
+    def _candidates(
+        self, hits: list[Hit]
+    ) -> tuple[list[Span], list[tuple[int, int, int]], list[list[int]]]:
+        """Windows of consecutive clauses inside each sentence of the top passages.
+
+        Returns:
+            The candidate spans, the clause units `(hit, start, end)`, and for each candidate
+            the indexes of the units it covers.
+        """
         cands: list[Span] = []
+        units: list[tuple[int, int, int]] = []
+        members: list[list[int]] = []
         limit = self.config.max_words
         for i, hit in enumerate(hits[: self.config.passages]):
             text = hit.text
             for s, e in sentences(text):
-                n_words = len(text[s:e].split())
-                if n_words <= limit:
-                    cands.append(Span(i, s, e))
-                    continue
                 parts = clauses(text, s, e)
+                first = len(units)
+                units.extend((i, a, b) for a, b in parts)
+                lengths = [len(text[a:b].split()) for a, b in parts]
                 for a in range(len(parts)):
                     words = 0
                     for b in range(a, len(parts)):
-                        words += len(text[parts[b][0] : parts[b][1]].split())
+                        words += lengths[b]
                         if words > limit and b > a:
                             break
                         cands.append(Span(i, parts[a][0], parts[b][1]))
-        return cands
+                        members.append(list(range(first + a, first + b + 1)))
+        return cands, units, members
 
     def extract(
         self,
@@ -184,42 +261,98 @@ class ExtractiveAnswerer:
         weights = {t: idf(t) for t in question.terms}
         for t in question.history_terms:
             weights.setdefault(t, 0.4 * idf(t))
-        cands = self._candidates(hits)
+        cands, units, members = self._candidates(hits)
         if not cands:
             return Extraction(found=False)
-        texts = [hits[c.hit_index].text[c.start : c.end] for c in cands]
-        dense = np.zeros(len(cands), dtype=np.float32)
-        if query_vector is not None and encode is not None:
-            vectors = encode(texts)
-            dense = vectors @ np.asarray(query_vector, dtype=np.float32)
-        own = {t: w for t, w in weights.items() if t in question.terms}
-        for cand, text, d in zip(cands, texts, dense, strict=True):
-            span_terms = set(terms(text))
-            cand.lexical = _coverage(span_terms, weights)
-            cand.dense = float(d)
-            type_hit = _type_match(question.qtype, text) is not None
+        total = sum(weights.values()) or 1.0
+        # credit[u, t]: how well unit u matches question term t.
+        term_list = list(weights)
+        credit = np.array(
+            [
+                [term_credit(t, set(terms(hits[h].text[a:b]))) for t in term_list]
+                for h, a, b in units
+            ],
+            dtype=np.float32,
+        ).reshape(len(units), len(term_list))
+        w = np.array([weights[t] for t in term_list], dtype=np.float32)
+        for cand, idx in zip(cands, members, strict=True):
+            text = hits[cand.hit_index].text[cand.start : cand.end]
+            cand.lexical = float(credit[idx].max(axis=0) @ w) / total if term_list else 0.0
             cand.score = (
                 cfg.w_lexical * cand.lexical
-                + cfg.w_dense * cand.dense
                 + cfg.w_rank / (1 + cand.hit_index)
-                + (cfg.w_type if type_hit else 0.0)
+                + (cfg.w_type if _type_match(question.qtype, text) is not None else 0.0)
+                - cfg.w_length * len(text.split())
             )
-        best = max(cands, key=lambda c: c.score)
+        own_idx = [i for i, t in enumerate(term_list) if t in question.terms]
+        own_w = w[own_idx]
+        own_best = (
+            max(
+                (
+                    float(credit[idx][:, own_idx].max(axis=0) @ own_w) / float(own_w.sum())
+                    for idx in members
+                ),
+                default=0.0,
+            )
+            if own_idx and float(own_w.sum()) > 0
+            else 0.0
+        )
+        if question.history_terms and question.previous_answer_terms:
+            # A follow-up wants something new: do not answer with what was just said.
+            said = set(question.previous_answer_terms)
+            for cand in cands:
+                span_terms = set(terms(hits[cand.hit_index].text[cand.start : cand.end]))
+                cand.score -= cfg.w_repeat * len(said & span_terms) / len(said)
+        can_embed = query_vector is not None and encode is not None
+        weak = question.latin or own_best < cfg.dense_fallback
+        if can_embed and weak:
+            # Little word overlap (another language, a paraphrase): rank every window by
+            # meaning, approximating a window's vector by the sum of its clauses' vectors.
+            unit_vectors = encode([hits[h].text[a:b] for h, a, b in units])
+            for cand, idx in zip(cands, members, strict=True):
+                v = unit_vectors[idx].sum(axis=0)
+                cand.dense = float(v @ query_vector) / max(float(np.linalg.norm(v)), 1e-9)
+                cand.score += cfg.w_dense * cand.dense
+        shortlist = sorted(cands, key=lambda c: -c.score)[: cfg.shortlist]
+        if can_embed:
+            vectors = encode([hits[c.hit_index].text[c.start : c.end] for c in shortlist])
+            for cand, v in zip(shortlist, vectors, strict=True):
+                new_dense = float(v @ query_vector)
+                cand.score += cfg.w_dense * (new_dense - (cand.dense if weak else 0.0))
+                cand.dense = new_dense
+        best = max(shortlist, key=lambda c: c.score)
         hit = hits[best.hit_index]
-        # Support: the share of the question's own words found in the chosen passage
-        # (its text, title and section), weighted by rarity.
-        context_terms = set(terms(f"{hit.title} {hit.section} {hit.text}"))
-        support = _coverage(context_terms, own) if own else _coverage(context_terms, weights)
-        dense_best = max(c.dense for c in cands)
+        # Support: the share of the question's words that the chosen span holds, with its
+        # passage's title and section (rarity-weighted, and plain), plus how close in meaning.
+        context = set(terms(f"{hit.title} {hit.section}"))
+        span_credit = credit[members[cands.index(best)]].max(axis=0)
+        scope = [
+            (t, max(float(c), term_credit(t, context)))
+            for t, c in zip(term_list, span_credit, strict=True)
+            if t in question.terms or question.history_terms
+        ]
+        scope_total = sum(weights[t] for t, _ in scope)
+        weighted = sum(c * weights[t] for t, c in scope) / scope_total if scope_total else 0.0
+        plain = sum(1.0 for _, c in scope if c > 0) / len(scope) if scope else 0.0
+        confidence = (
+            cfg.a_weighted * weighted
+            + (1 - cfg.a_weighted) * plain
+            + cfg.c_dense * (best.dense - cfg.dense_center)
+        )
         if question.latin:
-            found = dense_best >= cfg.min_dense_latin
+            found = best.dense >= cfg.min_dense_latin
         else:
-            found = support >= cfg.min_support and dense_best >= cfg.min_dense
+            found = confidence >= cfg.min_confidence
         best.focus = tight_span(question, hit.text, best.start, best.end)
         return Extraction(
             found=found,
             spans=[best],
-            support=support,
-            dense=dense_best,
-            debug={"candidates": len(cands), "best_score": best.score},
+            support=weighted,
+            dense=best.dense,
+            debug={
+                "candidates": len(cands),
+                "plain_support": plain,
+                "confidence": confidence,
+                "weak_lexical": weak,
+            },
         )

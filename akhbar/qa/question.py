@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from akhbar.index.arabic import normalize, terms
@@ -14,7 +14,10 @@ QType = Literal["who", "when", "how_many", "where", "yes_no", "what"]
 
 # Patterns run on normalised text (alef/hamza folded, taa marbuta → haa, lower-case).
 _QTYPE_PATTERNS: list[tuple[QType, re.Pattern[str]]] = [
-    ("how_many", re.compile(r"(^|\s)(و|ف)?كم\b|\bhow (many|much)\b|(^|\s)(ما )?(عدد|مقدار|نسبه)\b")),
+    (
+        "how_many",
+        re.compile(r"(^|\s)(و|ف)?كم\b|\bhow (many|much)\b|(^|\s)(ما )?(عدد|مقدار|نسبه)\b"),
+    ),
     (
         "when",
         re.compile(
@@ -22,7 +25,10 @@ _QTYPE_PATTERNS: list[tuple[QType, re.Pattern[str]]] = [
             r"|(^|\s)ما تاريخ\b"
         ),
     ),
-    ("where", re.compile(r"(^|\s)(و|ف)?(اين|الي اين|من اين)\b|\bwhere\b|في اي (مكان|مدينه|بلد|دوله)")),
+    (
+        "where",
+        re.compile(r"(^|\s)(و|ف)?(اين|الي اين|من اين)\b|\bwhere\b|في اي (مكان|مدينه|بلد|دوله)"),
+    ),
     ("yes_no", re.compile(r"^(و|ف)?هل\b|^(is|are|was|were|did|does|do|has|have|can|will)\b")),
     ("who", re.compile(r"^(و|ف)?من\b|(^|\s)من (هو|هي|هم)\b|\bwho(m|se)?\b|(^|\s)(ما|ماهو) اسم\b")),
 ]
@@ -46,6 +52,7 @@ class Question:
     history_terms: list[str]
     retrieval_query: str
     latin: bool
+    previous_answer_terms: list[str] = field(default_factory=list)
 
 
 def validate(text: str, max_chars: int) -> str:
@@ -140,11 +147,13 @@ def analyse(text: str, history: Sequence[tuple[str, str]] = (), max_terms: int =
     """
     own = terms(text)
     history_terms: list[str] = []
+    said: list[str] = []
     query = text
     if history and len(own) <= max_terms:
         last_q, last_a = history[-1]
         context = f"{last_q} {last_a[:300]}"
         history_terms = [t for t in terms(context) if t not in own]
+        said = [t for t in terms(last_a[:300]) if t not in own]
         query = f"{text} {context}"
     return Question(
         text=text,
@@ -153,4 +162,5 @@ def analyse(text: str, history: Sequence[tuple[str, str]] = (), max_terms: int =
         history_terms=history_terms,
         retrieval_query=query,
         latin=is_latin(text),
+        previous_answer_terms=said,
     )

@@ -8,10 +8,10 @@ from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-import numpy as np
 from pydantic import ConfigDict
 
 from akhbar.index.embeddings import SentenceEmbeddings
@@ -49,9 +49,7 @@ class Hit:
         return data
 
 
-def rrf(
-    ranked: list[list[int]], weights: list[float], k: int = 60
-) -> list[tuple[int, float]]:
+def rrf(ranked: list[list[int]], weights: list[float], k: int = 60) -> list[tuple[int, float]]:
     """Weighted reciprocal-rank fusion.
 
     Args:
@@ -170,7 +168,11 @@ class Searcher:
         if not len(snap):
             return []
         n_cand = max(self.settings.candidates, k) + (
-            sum(snap.manifest.documents[d].chunks for d in exclude_docs if d in snap.manifest.documents)
+            sum(
+                snap.manifest.documents[d].chunks
+                for d in exclude_docs
+                if d in snap.manifest.documents
+            )
         )
         dense: list[tuple[int, float]] = []
         lexical: list[tuple[int, float]] = []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -71,7 +72,7 @@ def test_chunks_respect_budget_and_overlap_one_sentence() -> None:
     for _article, chunks in split_all(60):
         for c in chunks:
             assert len(c.text.split()) <= 60
-        for a, b in zip(chunks, chunks[1:], strict=False):
+        for a, b in itertools.pairwise(chunks):
             if a.section == b.section and b.start < a.end:
                 # The overlap is the last sentence (or clause) of the previous chunk.
                 assert a.text.endswith(a.text[b.start - a.start :])

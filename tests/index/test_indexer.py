@@ -48,7 +48,9 @@ def test_add_replace_remove(fake_app: Any, tmp_path: Path) -> None:
     before = fake_app.info()["chunks"]
     new = tmp_path / "new"
     new.mkdir()
-    (new / "n.txt").write_text("أعلنت وزارة الزراعة عن موسم حصاد القمح في الصعيد.", encoding="utf-8")
+    (new / "n.txt").write_text(
+        "أعلنت وزارة الزراعة عن موسم حصاد القمح في الصعيد.", encoding="utf-8"
+    )
     s = fake_app.add([new])
     assert s.added == ["n.txt"] and s.embedded_chunks == 1
     assert fake_app.info()["chunks"] == before + 1
@@ -149,7 +151,9 @@ def test_killed_build_leaves_old_index(fake_app: Any, tmp_path: Path) -> None:
     script = KILL_SCRIPT.format(
         tests=str(ROOT / "tests"), index=str(fake_app.store.root), extra=str(extra)
     )
-    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ), check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ), check=False
+    )
     assert proc.returncode == -9
     after = fake_app.info()
     assert after["generation"] == before["generation"]

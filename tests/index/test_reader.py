@@ -45,7 +45,9 @@ def test_bad_files_are_skipped_with_reasons(tmp_path: Path) -> None:
 def test_jsonl_lines_keep_metadata_and_name_bad_lines(tmp_path: Path) -> None:
     path = tmp_path / "feed.jsonl"
     rows = [
-        json.dumps({"id": "n1", "text": "الخبر الأول.", "title": "عنوان", "url": "u", "section": "اقتصاد"}),
+        json.dumps(
+            {"id": "n1", "text": "الخبر الأول.", "title": "عنوان", "url": "u", "section": "اقتصاد"}
+        ),
         "{not json",
         json.dumps({"id": "n2"}),
         json.dumps({"id": "n3", "text": "الخبر الثالث.", "date": "2024-01-02"}),

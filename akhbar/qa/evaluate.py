@@ -1,0 +1,287 @@
+"""Evaluation: load question sets (seeds JSONL, SQuAD JSON or JSONL pairs) and compute metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import string
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from akhbar.index.arabic import normalize
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EvalItem:
+    """One question with its gold data."""
+
+    id: str
+    question: str
+    history: list[list[str]] = field(default_factory=list)
+    doc: str | None = None
+    answers: list[str] = field(default_factory=list)
+    must: list[list[str]] = field(default_factory=list)
+    answerable: bool = True
+    kind: str = "factoid"
+
+
+@dataclass
+class EvalSet:
+    """Questions plus, for SQuAD-style sets, the passages to index."""
+
+    name: str
+    items: list[EvalItem]
+    passages_file: Path | None = None
+    passages: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_eval_set(path: Path) -> EvalSet:
+    """Read a question set.
+
+    Accepts the seeds format (`question`, `history`, `doc`, `must`, `answerable`, `kind`), SQuAD
+    v1.1 JSON (`data[].paragraphs[].qas[]`), or a `*.questions.jsonl` file whose passages are in
+    the sibling `*.passages.jsonl`.
+
+    Args:
+        path: The file.
+
+    Returns:
+        The set.
+
+    Raises:
+        ValueError: The file is in none of these formats.
+    """
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return _load_squad(path, json.loads(text))
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    if rows and "passage_id" in rows[0]:
+        passages_file = path.with_name(path.name.replace(".questions.", ".passages."))
+        items = [
+            EvalItem(
+                id=str(r["id"]),
+                question=r["question"],
+                doc=r["passage_id"],
+                answers=list(r.get("answers", [])),
+            )
+            for r in rows
+        ]
+        passages = [
+            json.loads(line)
+            for line in passages_file.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        return EvalSet(path.stem, items, passages_file, passages)
+    if rows and "question" in rows[0]:
+        items = [
+            EvalItem(
+                id=str(r.get("id", i)),
+                question=r["question"],
+                history=r.get("history") or [],
+                doc=r.get("doc"),
+                must=r.get("must") or [],
+                answers=r.get("answers") or [],
+                answerable=bool(r.get("answerable", True)),
+                kind=r.get("kind", "factoid"),
+            )
+            for i, r in enumerate(rows)
+        ]
+        return EvalSet(path.stem, items)
+    raise ValueError(f"{path}: not a seeds, SQuAD or questions/passages JSONL file")
+
+
+def _load_squad(path: Path, data: dict[str, Any]) -> EvalSet:
+    items: list[EvalItem] = []
+    passages: list[dict[str, Any]] = []
+    for a, article in enumerate(data.get("data", [])):
+        for p, para in enumerate(article.get("paragraphs", [])):
+            pid = f"{path.stem}/{a}/{p}"
+            passages.append({"id": pid, "title": article.get("title", ""), "text": para["context"]})
+            for qa in para.get("qas", []):
+                items.append(
+                    EvalItem(
+                        id=str(qa["id"]),
+                        question=qa["question"],
+                        doc=pid,
+                        answers=[x["text"] for x in qa.get("answers", [])],
+                        answerable=not qa.get("is_impossible", False),
+                    )
+                )
+    if not items:
+        raise ValueError(f"{path}: no SQuAD questions found")
+    return EvalSet(path.stem, items, None, passages)
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+_PUNCT = set(string.punctuation) | set("،؛؟«»…“”’‘")
+
+
+def _squad_norm(text: str) -> str:
+    text = normalize(text)
+    text = "".join(ch for ch in text if ch not in _PUNCT)
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, golds: Sequence[str]) -> float:
+    """SQuAD exact match after Arabic normalisation (1.0 or 0.0)."""
+    p = _squad_norm(prediction)
+    return float(any(p == _squad_norm(g) for g in golds))
+
+
+def f1(prediction: str, golds: Sequence[str]) -> float:
+    """SQuAD token F1 after Arabic normalisation, best over the gold answers."""
+    p_tokens = _squad_norm(prediction).split()
+    best = 0.0
+    for gold in golds:
+        g_tokens = _squad_norm(gold).split()
+        common = Counter(p_tokens) & Counter(g_tokens)
+        same = sum(common.values())
+        if not same:
+            continue
+        precision, recall = same / len(p_tokens), same / len(g_tokens)
+        best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def contains(prediction: str, golds: Sequence[str]) -> float:
+    """1.0 if a gold answer appears inside the prediction (normalised, white space folded)."""
+    p = normalize(prediction)
+    return float(any(normalize(g) and normalize(g) in p for g in golds))
+
+
+def must_match(prediction: str, must: Sequence[Sequence[str]]) -> float:
+    """1.0 if the prediction holds one alternative of every `must` group (normalised)."""
+    p = normalize(prediction)
+    return float(all(any(normalize(alt) in p for alt in group) for group in must))
+
+
+def recall_at(ranked: Sequence[str], gold: str, k: int) -> float:
+    """1.0 if `gold` is among the first k (deduplicated) documents."""
+    return float(gold in list(dict.fromkeys(ranked))[:k])
+
+
+def mrr_at(ranked: Sequence[str], gold: str, k: int = 10) -> float:
+    """Reciprocal rank of `gold` among the first k (deduplicated) documents."""
+    docs = list(dict.fromkeys(ranked))[:k]
+    return 1.0 / (docs.index(gold) + 1) if gold in docs else 0.0
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100) by nearest rank."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class Row:
+    """Per-question results."""
+
+    id: str
+    kind: str
+    retrieved: list[str]
+    gold_doc: str | None
+    answer: str
+    found: bool
+    answerable: bool
+    cited_docs: list[str]
+    seconds: float
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def score_row(item: EvalItem, row: Row) -> None:
+    """Fill `row.scores` with every metric that applies to the item."""
+    s = row.scores
+    if item.doc is not None:
+        for k in (1, 5, 10):
+            s[f"recall@{k}"] = recall_at(row.retrieved, item.doc, k)
+        s["mrr@10"] = mrr_at(row.retrieved, item.doc)
+        if row.found:
+            s["citation_accuracy"] = float(item.doc in row.cited_docs)
+    if item.answerable and item.answers:
+        s["contains"] = contains(row.answer, item.answers) if row.found else 0.0
+        s["exact_match"] = exact_match(row.answer, item.answers) if row.found else 0.0
+        s["f1"] = f1(row.answer, item.answers) if row.found else 0.0
+    if item.must:
+        s["must"] = must_match(row.answer, item.must) if row.found else 0.0
+    s["found_correct"] = float(row.found == item.answerable)
+
+
+def summarise(rows: Sequence[Row]) -> dict[str, Any]:
+    """Averages of every metric, refusal precision/recall, latency, and a breakdown by kind."""
+
+    def mean_scores(subset: Sequence[Row]) -> dict[str, float]:
+        keys = sorted({k for r in subset for k in r.scores})
+        out = {}
+        for key in keys:
+            vals = [r.scores[key] for r in subset if key in r.scores]
+            out[key] = sum(vals) / len(vals)
+        return out
+
+    summary: dict[str, Any] = {"questions": len(rows), **mean_scores(rows)}
+    refused = [r for r in rows if not r.found]
+    unanswerable = [r for r in rows if not r.answerable]
+    summary["refused"] = len(refused)
+    summary["refused_answerable"] = sum(1 for r in refused if r.answerable)
+    summary["answered_unanswerable"] = sum(1 for r in unanswerable if r.found)
+    if refused:
+        summary["refusal_precision"] = sum(1 for r in refused if not r.answerable) / len(refused)
+    if unanswerable:
+        summary["refusal_recall"] = sum(1 for r in unanswerable if not r.found) / len(unanswerable)
+    times = [r.seconds for r in rows]
+    summary["latency_mean_ms"] = 1000 * sum(times) / max(len(times), 1)
+    summary["latency_p95_ms"] = 1000 * percentile(times, 95)
+    kinds = sorted({r.kind for r in rows})
+    if len(kinds) > 1:
+        summary["by_kind"] = {k: mean_scores([r for r in rows if r.kind == k]) for k in kinds}
+    return summary
+
+
+def run_eval(
+    items: Iterable[EvalItem],
+    answer: Callable[[EvalItem], tuple[list[str], str, bool, list[str]]],
+    progress: bool = False,
+) -> list[Row]:
+    """Ask every question and score it.
+
+    Args:
+        items: Questions.
+        answer: Returns (retrieved doc ids in rank order, answer text, found, cited doc ids).
+        progress: Show a progress bar.
+
+    Returns:
+        Scored rows.
+    """
+    from tqdm import tqdm
+
+    items = list(items)
+    rows = []
+    for item in tqdm(items, disable=not progress, unit="q", desc="eval"):
+        t0 = time.perf_counter()
+        retrieved, text, found, cited = answer(item)
+        row = Row(
+            id=item.id,
+            kind=item.kind,
+            retrieved=retrieved,
+            gold_doc=item.doc,
+            answer=text,
+            found=found,
+            answerable=item.answerable,
+            cited_docs=cited,
+            seconds=time.perf_counter() - t0,
+        )
+        score_row(item, row)
+        rows.append(row)
+    return rows
