@@ -66,7 +66,11 @@ class SentenceEmbeddings(Embeddings):
             if self._prepare is not None:
                 self._prepare()
             import torch
+            import transformers
             from sentence_transformers import SentenceTransformer
+
+            transformers.utils.logging.disable_progress_bar()
+            transformers.utils.logging.set_verbosity_error()
 
             if self.threads:
                 torch.set_num_threads(self.threads)
@@ -89,7 +93,7 @@ class SentenceEmbeddings(Embeddings):
     def dim(self) -> int:
         """Vector dimension."""
         model = self._st if self._st is not None else self.st
-        return int(model.get_sentence_embedding_dimension())
+        return int(model.get_embedding_dimension())
 
     @property
     def max_tokens(self) -> int:

@@ -14,6 +14,14 @@ from akhbar.index.arabic import terms
 log = logging.getLogger(__name__)
 
 
+def _bm25s() -> Any:
+    """Import bm25s, which sets its own logger to DEBUG on import; keep it at our level."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 class LexicalIndex:
     """BM25 over normalised, stemmed terms; row i is chunk i of the index."""
 
@@ -37,8 +45,7 @@ class LexicalIndex:
         Returns:
             The index.
         """
-        import bm25s
-
+        bm25s = _bm25s()
         bm25 = bm25s.BM25(k1=1.2, b=0.75)
         corpus = [terms(t) or ["\u2205"] for t in texts]
         if corpus:
@@ -69,8 +76,7 @@ class LexicalIndex:
         Raises:
             ValueError: The files are missing or do not match `size`.
         """
-        import bm25s
-
+        bm25s = _bm25s()
         if size == 0:
             return cls(bm25s.BM25(), 0)
         try:

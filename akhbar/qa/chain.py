@@ -118,10 +118,10 @@ class AnswerEngine:
 
     def _retrieve(self, state: _State) -> _State:
         q = state.question
+        self.searcher.snapshot()  # a missing or mismatched index fails before the model loads
         state.query_vector = self.searcher.encode_query(q.retrieval_query)
-        state.hits = self.searcher.search(
-            q.retrieval_query, k=self.settings.retrieval.k, query_vector=state.query_vector
-        )
+        k = max(self.settings.retrieval.k, self.answerer.config.passages_latin if q.latin else 0)
+        state.hits = self.searcher.search(q.retrieval_query, k=k, query_vector=state.query_vector)
         return state
 
     def _decide(self, state: _State) -> Extraction:
@@ -201,4 +201,4 @@ class AnswerEngine:
         Yields:
             The answer so far.
         """
-        yield from self.chain.stream({"question": question, "history": list(history or [])})
+        yield from self.chain.stream({"question": question, "history": history})

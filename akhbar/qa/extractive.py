@@ -13,6 +13,7 @@ import numpy as np
 
 from akhbar.index.arabic import terms
 from akhbar.index.splitter import clauses, sentences
+from akhbar.qa.places import find_place
 from akhbar.qa.question import Question
 from akhbar.qa.retriever import Hit
 
@@ -38,7 +39,6 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\S+")
-_PLACE = re.compile(r"(?:^|\s)(?:في|بمدينة|بمحافظة|بالعاصمة)\s+(?![0-9\u0660-\u0669])[^\s،,.]{3,}")
 
 
 @dataclass
@@ -70,7 +70,9 @@ class ExtractiveConfig:
     """Scoring weights and decision thresholds (chosen by measurement: see bench/tune_answer.py)."""
 
     passages: int = 3
+    passages_latin: int = 6
     max_words: int = 60
+    min_words: int = 4
     w_lexical: float = 1.0
     w_dense: float = 1.0
     w_rank: float = 0.15
@@ -82,6 +84,7 @@ class ExtractiveConfig:
     a_weighted: float = 0.5
     c_dense: float = 2.0
     dense_center: float = 0.8
+    c_type: float = 0.15
     min_confidence: float = 0.6
     min_dense_latin: float = 0.74
 
@@ -127,8 +130,7 @@ def _type_match(qtype: str, text: str) -> tuple[int, int] | None:
         m = _DATE.search(text)
         return (m.start(), m.end()) if m else None
     if qtype == "where":
-        m = _PLACE.search(text)
-        return (m.start(), m.end()) if m else None
+        return find_place(text)
     return None
 
 
@@ -147,6 +149,8 @@ def tight_span(question: Question, text: str, start: int, end: int) -> tuple[int
     Returns:
         `(start, end)` within `text`, or None for other question types or no candidate.
     """
+    if question.qtype == "where":
+        return find_place(text, start, end)
     if question.qtype not in ("how_many", "when"):
         return None
     pattern = _NUMBER if question.qtype == "how_many" else _DATE
@@ -206,7 +210,7 @@ class ExtractiveAnswerer:
         self.config = config or ExtractiveConfig()
 
     def _candidates(
-        self, hits: list[Hit]
+        self, hits: list[Hit], passages: int
     ) -> tuple[list[Span], list[tuple[int, int, int]], list[list[int]]]:
         """Windows of consecutive clauses inside each sentence of the top passages.
 
@@ -218,7 +222,7 @@ class ExtractiveAnswerer:
         units: list[tuple[int, int, int]] = []
         members: list[list[int]] = []
         limit = self.config.max_words
-        for i, hit in enumerate(hits[: self.config.passages]):
+        for i, hit in enumerate(hits[:passages]):
             text = hit.text
             for s, e in sentences(text):
                 parts = clauses(text, s, e)
@@ -231,6 +235,9 @@ class ExtractiveAnswerer:
                         words += lengths[b]
                         if words > limit and b > a:
                             break
+                        whole = a == 0 and b == len(parts) - 1
+                        if words < self.config.min_words and not whole:
+                            continue
                         cands.append(Span(i, parts[a][0], parts[b][1]))
                         members.append(list(range(first + a, first + b + 1)))
         return cands, units, members
@@ -261,7 +268,8 @@ class ExtractiveAnswerer:
         weights = {t: idf(t) for t in question.terms}
         for t in question.history_terms:
             weights.setdefault(t, 0.4 * idf(t))
-        cands, units, members = self._candidates(hits)
+        passages = cfg.passages_latin if question.latin else cfg.passages
+        cands, units, members = self._candidates(hits, passages)
         if not cands:
             return Extraction(found=False)
         total = sum(weights.values()) or 1.0
@@ -280,7 +288,7 @@ class ExtractiveAnswerer:
             cand.lexical = float(credit[idx].max(axis=0) @ w) / total if term_list else 0.0
             cand.score = (
                 cfg.w_lexical * cand.lexical
-                + cfg.w_rank / (1 + cand.hit_index)
+                + (0.0 if question.latin else cfg.w_rank / (1 + cand.hit_index))
                 + (cfg.w_type if _type_match(question.qtype, text) is not None else 0.0)
                 - cfg.w_length * len(text.split())
             )
@@ -307,11 +315,10 @@ class ExtractiveAnswerer:
         weak = question.latin or own_best < cfg.dense_fallback
         if can_embed and weak:
             # Little word overlap (another language, a paraphrase): rank every window by
-            # meaning, approximating a window's vector by the sum of its clauses' vectors.
-            unit_vectors = encode([hits[h].text[a:b] for h, a, b in units])
+            # meaning, approximated by the mean similarity of its clauses.
+            unit_sims = encode([hits[h].text[a:b] for h, a, b in units]) @ query_vector
             for cand, idx in zip(cands, members, strict=True):
-                v = unit_vectors[idx].sum(axis=0)
-                cand.dense = float(v @ query_vector) / max(float(np.linalg.norm(v)), 1e-9)
+                cand.dense = float(unit_sims[idx].mean())
                 cand.score += cfg.w_dense * cand.dense
         shortlist = sorted(cands, key=lambda c: -c.score)[: cfg.shortlist]
         if can_embed:
@@ -326,18 +333,22 @@ class ExtractiveAnswerer:
         # passage's title and section (rarity-weighted, and plain), plus how close in meaning.
         context = set(terms(f"{hit.title} {hit.section}"))
         span_credit = credit[members[cands.index(best)]].max(axis=0)
+        # In a follow-up, what the last answer said is known already: it need not be repeated.
+        said = set(question.previous_answer_terms) - set(question.terms)
         scope = [
             (t, max(float(c), term_credit(t, context)))
             for t, c in zip(term_list, span_credit, strict=True)
-            if t in question.terms or question.history_terms
+            if t not in said
         ]
         scope_total = sum(weights[t] for t, _ in scope)
         weighted = sum(c * weights[t] for t, c in scope) / scope_total if scope_total else 0.0
         plain = sum(1.0 for _, c in scope if c > 0) / len(scope) if scope else 0.0
+        typed = _type_match(question.qtype, hit.text[best.start : best.end]) is not None
         confidence = (
             cfg.a_weighted * weighted
             + (1 - cfg.a_weighted) * plain
             + cfg.c_dense * (best.dense - cfg.dense_center)
+            + (cfg.c_type if typed else 0.0)
         )
         if question.latin:
             found = best.dense >= cfg.min_dense_latin
@@ -354,5 +365,6 @@ class ExtractiveAnswerer:
                 "plain_support": plain,
                 "confidence": confidence,
                 "weak_lexical": weak,
+                "typed": typed,
             },
         )

