@@ -99,10 +99,10 @@ def _print_summary(summary: Any, as_json: bool) -> None:
         f"{len(summary.skipped)} skipped) in {summary.seconds:.1f} s"
     )
     if summary.embedded_chunks:
-        rate = summary.embedded_tokens / max(summary.seconds, 1e-9)
+        rate = summary.embedded_tokens / max(summary.embed_seconds, 1e-9)
         typer.echo(
             f"embedded {summary.embedded_chunks} chunks, {summary.embedded_tokens} tokens "
-            f"({rate:.0f} tokens/s overall)"
+            f"in {summary.embed_seconds:.1f} s ({rate:.0f} tokens/s)"
         )
     for skip in summary.skipped:
         typer.echo(f"skipped {skip.where}: {skip.reason}", err=True)
@@ -322,6 +322,91 @@ def serve(
             )
         except OSError as exc:
             raise CliError(f"cannot serve on {bind_host}:{bind_port}: {exc}") from None
+
+    _run(go)
+
+
+def _format_summary(summary: dict[str, Any]) -> str:
+    order = [
+        "questions",
+        "recall@1",
+        "recall@5",
+        "recall@10",
+        "mrr@10",
+        "dense_recall@1",
+        "dense_recall@5",
+        "dense_recall@10",
+        "lexical_recall@1",
+        "lexical_recall@5",
+        "lexical_recall@10",
+        "contains",
+        "exact_match",
+        "f1",
+        "must",
+        "citation_accuracy",
+        "found_correct",
+        "refused",
+        "refused_answerable",
+        "answered_unanswerable",
+        "refusal_precision",
+        "refusal_recall",
+        "latency_mean_ms",
+        "latency_p95_ms",
+    ]
+    lines = ["| metric | value |", "|---|---|"]
+    for key in order:
+        if key in summary:
+            value = summary[key]
+            shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+            lines.append(f"| {key} | {shown} |")
+    for kind, scores in summary.get("by_kind", {}).items():
+        parts = ", ".join(
+            f"{k} {v:.2f}"
+            for k, v in scores.items()
+            if "recall@5" in k or k in ("must", "found_correct", "contains")
+        )
+        lines.append(f"| kind={kind} | {parts} |")
+    return "\n".join(lines)
+
+
+@app.command("eval")
+def eval_cmd(
+    path: Annotated[Path, typer.Argument(help="Seeds JSONL, SQuAD JSON, or *.questions.jsonl.")],
+    limit: Annotated[
+        int | None, typer.Option(help="Ask only N questions (random, fixed seed).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for --limit.")] = 0,
+    index_dir: IndexDir = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Measure retrieval and answers on a question set (builds a temporary index for SQuAD sets)."""
+
+    def go() -> None:
+        import tempfile
+
+        from akhbar.qa.evaluate import evaluate, load_eval_set
+        from akhbar.qa.service import Akhbar
+
+        eval_set = load_eval_set(path)
+        settings = _settings(index_dir)
+        with tempfile.TemporaryDirectory(prefix="akhbar-eval-") as tmp:
+            if eval_set.passages and index_dir is None:
+                passages = Path(tmp) / "passages.jsonl"
+                passages.write_text(
+                    "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in eval_set.passages),
+                    encoding="utf-8",
+                )
+                settings.index_dir = Path(tmp) / "index"
+                app_ = Akhbar(settings, progress=not as_json)
+                app_.build([passages])
+            else:
+                app_ = Akhbar(settings)
+            summary, rows = evaluate(app_, eval_set, limit=limit, seed=seed, progress=not as_json)
+        if as_json:
+            _emit({"set": eval_set.name, "summary": summary, "rows": [r.__dict__ for r in rows]})
+        else:
+            typer.echo(f"{eval_set.name}: {summary['questions']} questions")
+            typer.echo(_format_summary(summary))
 
     _run(go)
 

@@ -81,21 +81,6 @@ class AnswerSettings(BaseModel):
     )
 
 
-class LLMSettings(BaseModel):
-    """Optional generative model (issue 5); `extractive` needs none."""
-
-    backend: Literal["extractive", "openai", "llamacpp"] = Field(
-        default="extractive", description="Answer backend."
-    )
-    base_url: str = Field(default="", description="OpenAI-compatible server URL.")
-    model: str = Field(default="", description="Model name on that server.")
-    api_key: SecretStr = Field(
-        default=SecretStr(""), description="API key, if the server needs one."
-    )
-    model_path: Path | None = Field(default=None, description="Local GGUF file for `llamacpp`.")
-    timeout_s: float = Field(default=60.0, gt=0, description="Give up on the model after this.")
-
-
 class ServerSettings(BaseModel):
     """The chat page."""
 
@@ -122,7 +107,6 @@ class Settings(BaseSettings):
     splitter: SplitterSettings = Field(default_factory=SplitterSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
 
 

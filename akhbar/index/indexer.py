@@ -41,6 +41,7 @@ class Summary:
     chunks: int = 0
     embedded_chunks: int = 0
     embedded_tokens: int = 0
+    embed_seconds: float = 0.0
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -121,7 +122,8 @@ class Indexer:
         from tqdm import tqdm
 
         tokens = sum(self.embeddings.count_tokens(texts))
-        step = self.embeddings.batch_size * 4
+        self.embeddings.warm_up()
+        step = self.embeddings.batch_size * 16
         parts: list[np.ndarray] = []
         start = time.perf_counter()
         with tqdm(
@@ -135,6 +137,7 @@ class Indexer:
                 bar.set_postfix(tok_s=f"{tokens * done / len(texts) / elapsed:.0f}")
         summary.embedded_chunks += len(texts)
         summary.embedded_tokens += tokens
+        summary.embed_seconds += time.perf_counter() - start
         return np.concatenate(parts)
 
     def _load_existing(self, rebuild: bool) -> Snapshot | None:

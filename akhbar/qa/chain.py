@@ -71,6 +71,7 @@ class _State:
     hits: list[Hit] = field(default_factory=list)
     query_vector: Any = None
     started: float = 0.0
+    exclude: tuple[str, ...] = ()
 
 
 def _citation(n: int, hit: Hit, answer: tuple[int, int] | None) -> Citation:
@@ -114,14 +115,20 @@ class AnswerEngine:
         max_chars = self.settings.answer.max_question_chars
         text = validate(inputs.get("question", ""), max_chars)
         history = validate_history(inputs.get("history") or [])
-        return _State(question=analyse(text, history), started=time.perf_counter())
+        return _State(
+            question=analyse(text, history),
+            started=time.perf_counter(),
+            exclude=tuple(inputs.get("exclude_docs") or ()),
+        )
 
     def _retrieve(self, state: _State) -> _State:
         q = state.question
         self.searcher.snapshot()  # a missing or mismatched index fails before the model loads
         state.query_vector = self.searcher.encode_query(q.retrieval_query)
         k = max(self.settings.retrieval.k, self.answerer.config.passages_latin if q.latin else 0)
-        state.hits = self.searcher.search(q.retrieval_query, k=k, query_vector=state.query_vector)
+        state.hits = self.searcher.search(
+            q.retrieval_query, k=k, query_vector=state.query_vector, exclude_docs=state.exclude
+        )
         return state
 
     def _decide(self, state: _State) -> Extraction:
@@ -170,12 +177,18 @@ class AnswerEngine:
         base.seconds = time.perf_counter() - state.started
         yield base
 
-    def ask(self, question: str, history: Sequence[Sequence[str]] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Sequence[str]] | None = None,
+        exclude_docs: Sequence[str] = (),
+    ) -> Answer:
         """Answer one question.
 
         Args:
             question: The question.
             history: Earlier [question, answer] turns.
+            exclude_docs: Articles not to use (for measuring refusals).
 
         Returns:
             The final answer.
@@ -184,21 +197,27 @@ class AnswerEngine:
             QuestionError: The question or history is not acceptable.
         """
         final: Answer | None = None
-        for partial in self.stream(question, history):
+        for partial in self.stream(question, history, exclude_docs):
             final = partial
         assert final is not None
         return final
 
     def stream(
-        self, question: str, history: Sequence[Sequence[str]] | None = None
+        self,
+        question: str,
+        history: Sequence[Sequence[str]] | None = None,
+        exclude_docs: Sequence[str] = (),
     ) -> Iterator[Answer]:
         """Answer one question, yielding the answer as it grows (the last one is final).
 
         Args:
             question: The question.
             history: Earlier [question, answer] turns.
+            exclude_docs: Articles not to use.
 
         Yields:
             The answer so far.
         """
-        yield from self.chain.stream({"question": question, "history": history})
+        yield from self.chain.stream(
+            {"question": question, "history": history, "exclude_docs": list(exclude_docs)}
+        )

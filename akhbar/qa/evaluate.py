@@ -285,3 +285,71 @@ def run_eval(
         score_row(item, row)
         rows.append(row)
     return rows
+
+
+def evaluate(
+    app: Any,
+    eval_set: EvalSet,
+    *,
+    limit: int | None = None,
+    seed: int = 0,
+    progress: bool = False,
+    k: int = 10,
+) -> tuple[dict[str, Any], list[Row]]:
+    """Ask a set's questions through the application and score retrieval and answers.
+
+    Retrieval is scored for hybrid, dense and lexical search on the same questions
+    (`recall@k` is hybrid's; `dense_recall@k` and `lexical_recall@k` the others').
+
+    Args:
+        app: An `akhbar.qa.service.Akhbar` whose index holds the set's documents.
+        eval_set: The questions.
+        limit: Ask only this many, drawn at random with `seed`.
+        seed: Random seed for `limit`.
+        progress: Show a progress bar.
+        k: Retrieval depth scored.
+
+    Returns:
+        The summary and the per-question rows.
+    """
+    import random
+
+    from akhbar.qa.question import analyse, validate_history
+
+    items = list(eval_set.items)
+    if limit is not None and limit < len(items):
+        items = random.Random(seed).sample(items, limit)
+    searcher = app.searcher
+    searcher.warm_up()
+    extra: dict[str, dict[str, float]] = {}
+    ask_seconds: dict[str, float] = {}
+
+    def answer(item: EvalItem) -> tuple[list[str], str, bool, list[str]]:
+        question = analyse(item.question.strip(), validate_history(item.history))
+        qvec = searcher.encode_query(question.retrieval_query)
+        ranked = {
+            mode: [
+                h.doc_id
+                for h in searcher.search(
+                    question.retrieval_query, k=k, mode=mode, query_vector=qvec
+                )
+            ]
+            for mode in ("hybrid", "dense", "lexical")
+        }
+        t0 = time.perf_counter()
+        result = app.ask(item.question.strip(), item.history)
+        ask_seconds[item.id] = time.perf_counter() - t0
+        if item.doc is not None:
+            extra[item.id] = {
+                f"{mode}_recall@{n}": recall_at(ranked[mode], item.doc, n)
+                for mode in ("dense", "lexical")
+                for n in (1, 5, 10)
+            }
+        return ranked["hybrid"], result.answer, result.found, [c.doc_id for c in result.citations]
+
+    rows = run_eval(items, answer, progress=progress)
+    for row in rows:
+        row.scores.update(extra.get(row.id, {}))
+        # Latency is the answer's alone, not the extra searches scored above.
+        row.seconds = ask_seconds.get(row.id, row.seconds)
+    return summarise(rows), rows

@@ -80,7 +80,8 @@ class ExtractiveConfig:
     w_length: float = 0.0
     dense_fallback: float = 0.5
     shortlist: int = 4
-    w_repeat: float = 0.5
+    w_repeat: float = 1.0
+    max_repeat: float = 0.6
     a_weighted: float = 0.5
     c_dense: float = 2.0
     dense_center: float = 0.8
@@ -305,12 +306,22 @@ class ExtractiveAnswerer:
             if own_idx and float(own_w.sum()) > 0
             else 0.0
         )
-        if question.history_terms and question.previous_answer_terms:
-            # A follow-up wants something new: do not answer with what was just said.
+        if question.history_terms and question.last_answer_terms:
+            # A follow-up wants something new: never answer with what was just said, and
+            # prefer windows that add to it.
             said = set(question.previous_answer_terms)
-            for cand in cands:
+            last = set(question.last_answer_terms)
+            kept = []
+            for cand, idx in zip(cands, members, strict=True):
                 span_terms = set(terms(hits[cand.hit_index].text[cand.start : cand.end]))
-                cand.score -= cfg.w_repeat * len(said & span_terms) / len(said)
+                if span_terms and len(span_terms & last) / len(span_terms) > cfg.max_repeat:
+                    continue
+                if said:
+                    cand.score -= cfg.w_repeat * len(said & span_terms) / len(said)
+                kept.append((cand, idx))
+            if kept:
+                cands = [c for c, _ in kept]
+                members = [i for _, i in kept]
         can_embed = query_vector is not None and encode is not None
         weak = question.latin or own_best < cfg.dense_fallback
         if can_embed and weak:

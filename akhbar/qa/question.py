@@ -53,6 +53,7 @@ class Question:
     retrieval_query: str
     latin: bool
     previous_answer_terms: list[str] = field(default_factory=list)
+    last_answer_terms: list[str] = field(default_factory=list)
 
 
 def validate(text: str, max_chars: int) -> str:
@@ -148,12 +149,15 @@ def analyse(text: str, history: Sequence[tuple[str, str]] = (), max_terms: int =
     own = terms(text)
     history_terms: list[str] = []
     said: list[str] = []
+    last_answer: list[str] = []
     query = text
     if history and len(own) <= max_terms:
         last_q, last_a = history[-1]
         context = f"{last_q} {last_a[:300]}"
         history_terms = [t for t in terms(context) if t not in own]
-        said = [t for t in terms(last_a[:300]) if t not in own]
+        asked = set(terms(last_q)) | set(own)
+        last_answer = terms(last_a)
+        said = [t for t in last_answer[:60] if t not in asked]
         query = f"{text} {context}"
     return Question(
         text=text,
@@ -163,4 +167,5 @@ def analyse(text: str, history: Sequence[tuple[str, str]] = (), max_terms: int =
         retrieval_query=query,
         latin=is_latin(text),
         previous_answer_terms=said,
+        last_answer_terms=last_answer,
     )

@@ -228,7 +228,7 @@ def test_chat_turns_stream_cite_and_carry_history(seeded: Any) -> None:
 
     updates = run(h.respond("من هو وزير الدفاع الإيطالي الذي التقى السيسي؟", [], [], []))
     assert len(updates) >= 3
-    chat, sources, box, pairs, sections = updates[-1]
+    chat, sources, _, pairs, sections = updates[-1]
     assert updates[0][2] == ""  # the question box is emptied at once
     assert "akhbar-pending" in updates[0][0][-1]["content"]
     assert "akhbar-cursor" in updates[1][0][-1]["content"]  # streaming
@@ -250,7 +250,7 @@ def test_chat_errors_are_friendly(seeded: Any) -> None:
     h = _Handlers(_StubApp(seeded, []), 1.0, 3)  # type: ignore[arg-type]
     assert run(h.respond("   ", [], [], [])) == [(gr.skip(),) * 5]
     updates = run(h.respond("؟؟؟", [], [], []))
-    chat, _, _, pairs, _ = updates[-1]
+    chat = updates[-1][0]
     assert "akhbar-error" in chat[-1]["content"] and "السؤال فارغ" in chat[-1]["content"]
     assert "Traceback" not in chat[-1]["content"]
     assert len(updates[-1]) == 5 and updates[-1][3] == gr.skip()  # history untouched
@@ -337,7 +337,7 @@ def test_upload_caps(tmp_path: Path) -> None:
         stage_uploads(files, max_mb=1, max_files=3)
     big = tmp_path / "big.txt"
     big.write_bytes(b"x" * (1024 * 1024 + 1))
-    with pytest.raises(UploadRejected, match="big.txt"):
+    with pytest.raises(UploadRejected, match=r"big\.txt"):
         stage_uploads([files[0], big], max_mb=1, max_files=3)
     with pytest.raises(UploadRejected):
         stage_uploads([], max_mb=1, max_files=3)
@@ -383,3 +383,33 @@ def test_upload_handler_indexes_and_reports(seeded: Any, tmp_path: Path) -> None
     summary, _, _ = h.upload([str(hostile)])
     assert "akhbar-unchanged" in summary
     assert h.upload(None)[0].count("akhbar-error") == 1
+
+
+def test_serve_launch_options(
+    seeded: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from akhbar.ui import app as ui
+
+    calls: list[dict[str, Any]] = []
+
+    def fake_launch(self: Any, *args: Any, **kwargs: Any) -> None:
+        calls.append(kwargs)
+        self.is_running = False
+
+    monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
+    monkeypatch.setattr(gr.Blocks, "close", lambda self: None)
+    ready: list[str] = []
+    ui.serve(seeded, "0.0.0.0", 8123, max_upload_mb=2, max_upload_files=4, ready=ready.append)
+    assert "without a login" in caplog.text
+    kw = calls[-1]
+    assert kw["server_name"] == "0.0.0.0" and kw["server_port"] == 8123
+    assert kw["auth"] is None and kw["show_error"] is False
+    assert kw["max_file_size"] == 2 * 1024 * 1024
+    assert kw["css"] and kw["head"] and kw["theme"] is not None and kw["quiet"] is True
+    assert ready == ["http://0.0.0.0:8123"]
+
+    caplog.clear()
+    ui.serve(seeded, "127.0.0.1", 8124, auth="me:secret")
+    assert calls[-1]["auth"] == ("me", "secret") and "without a login" not in caplog.text
+    with pytest.raises(ValueError):
+        ui.serve(seeded, "127.0.0.1", 8125, auth="nocolon")

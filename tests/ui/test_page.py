@@ -170,13 +170,17 @@ def test_ask_cite_follow_up_rtl(akhbar: Any, browser: Any, seeds_dev: list[dict[
         assert in_article.locator("mark.akhbar-answer").inner_text() == mark.inner_text()
 
         follow_up = tab.ask("وأين التقيا؟", 2)
-        assert "القاهرة" in follow_up, follow_up
-        page.locator('#akhbar-chat a.akhbar-cite[href^="#akhbar-src-2-"]').first.click()
-        page.locator("#akhbar-sources .akhbar-source.akhbar-active").wait_for(state="visible")
+        assert "القاهرة" in follow_up  # the page carries the conversation
+        turn_2 = page.locator('#akhbar-chat a.akhbar-cite[href^="#akhbar-src-2-"]')
+        turn_2.first.click()
+        page.locator('#akhbar-sources .akhbar-active[data-turn="2"]').wait_for(state="visible")
+        assert not source.is_visible()  # the first answer's sources are tucked away
         # A citation of the first answer still opens the first answer's source.
         page.locator('#akhbar-chat a.akhbar-cite[href="#akhbar-src-1-1"]').first.click()
         source.wait_for(state="visible")
-        page.locator('#akhbar-chat a.akhbar-cite[href^="#akhbar-src-2-"]').first.click()
+        mark.wait_for(state="visible")
+        source.locator("details.akhbar-article > summary").click()
+        in_article.wait_for(state="visible")
         page.wait_for_timeout(600)  # smooth scrolling settles
         desktop = ARTIFACTS / "page-desktop.png"
         save_screenshot(page, desktop)
@@ -185,13 +189,24 @@ def test_ask_cite_follow_up_rtl(akhbar: Any, browser: Any, seeds_dev: list[dict[
         tab.close()
 
         phone = Page(browser, url, 390, 844)
+        # An example question (built from an article title) asks itself; a new chat clears all.
+        phone.page.locator("#akhbar-chat button.example").first.click()
+        phone.page.wait_for_selector('#akhbar-sources section.akhbar-turn[data-turn="1"]')
+        assert phone.page.locator("#akhbar-chat .akhbar-user").inner_text().startswith("ما أبرز")
+        phone.page.click("#akhbar-clear")
+        phone.page.locator("#akhbar-sources .akhbar-empty-sources").wait_for()
+        assert phone.page.locator("#akhbar-chat .akhbar-msg").count() == 0
         text = phone.ask(item["question"], 1)
         assert "كروسيتو" in text
-        phone.page.locator('#akhbar-chat a.akhbar-cite[href="#akhbar-src-1-1"]').first.click()
-        phone.page.locator("#akhbar-src-1-1 mark.akhbar-answer").wait_for(state="visible")
-        phone.page.wait_for_timeout(600)
         assert phone.page.evaluate("document.documentElement.scrollWidth") <= 390
         save_screenshot(phone.page, ARTIFACTS / "page-phone.png")
+        phone.page.locator('#akhbar-chat a.akhbar-cite[href="#akhbar-src-1-1"]').first.click()
+        phone_mark = phone.page.locator("#akhbar-src-1-1 .akhbar-passage mark.akhbar-answer")
+        phone_mark.wait_for(state="visible")
+        phone.page.wait_for_timeout(600)  # smooth scrolling settles
+        assert phone_mark.is_visible() and phone.page.evaluate("window.scrollY") > 0
+        assert phone.page.evaluate("document.documentElement.scrollWidth") <= 390
+        save_screenshot(phone.page, ARTIFACTS / "page-phone-source.png")
         assert not phone.external
         phone.close()
     assert time.perf_counter() - started < 90
