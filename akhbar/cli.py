@@ -178,6 +178,23 @@ def index_info(index_dir: IndexDir = None, as_json: JsonOut = False) -> None:
     _run(go)
 
 
+@index_app.command("verify")
+def index_verify(index_dir: IndexDir = None, as_json: JsonOut = False) -> None:
+    """Check the index end to end (files, offsets, vectors, model) and say what is wrong."""
+
+    def go() -> None:
+        report = _app(index_dir).verify()
+        if as_json:
+            _emit({"ok": True, **report})
+        else:
+            typer.echo(
+                f"index OK: {report['documents']} articles, {report['chunks']} chunks "
+                f"({report['generation']}); model reproduces the stored vectors"
+            )
+
+    _run(go)
+
+
 def _batch_lines(source: str) -> Iterator[tuple[int, dict[str, Any]]]:
     stream: TextIO = sys.stdin if source == "-" else Path(source).open(encoding="utf-8")  # noqa: SIM115
     try:

@@ -10,7 +10,7 @@ from typing import Any
 
 from akhbar.index.embeddings import SentenceEmbeddings, make_embeddings
 from akhbar.index.indexer import Indexer, Summary
-from akhbar.index.splitter import SplitterConfig
+from akhbar.index.splitter import Chunk, SplitterConfig
 from akhbar.index.store import IndexStore
 from akhbar.qa.chain import Answer, AnswerEngine
 from akhbar.qa.retriever import Hit, Mode, Searcher
@@ -95,6 +95,43 @@ class Akhbar:
     def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
         """Search the index (see `Searcher.search`)."""
         return self.searcher.search(query, k=k, mode=mode)
+
+    def verify(self) -> dict[str, Any]:
+        """Check the index end to end: files, counts, offsets, vectors, and the model.
+
+        Returns:
+            What was checked.
+
+        Raises:
+            IndexStoreError: Something is damaged or mismatched (the message names the fix).
+        """
+        import numpy as np
+
+        from akhbar.index.store import IndexCorruptError
+
+        snap = self.store.open()
+        fix = "rebuild it with `akhbar index build PATH --rebuild`"
+        for chunk in snap.chunks:
+            doc = snap.docs.get(chunk["doc_id"])
+            if doc is None or doc["text"][chunk["start"] : chunk["end"]] != chunk["text"]:
+                raise IndexCorruptError(
+                    f"chunk {chunk['chunk_id']} does not match its article; {fix}"
+                )
+        vectors = snap.vectors()
+        if len(vectors) and not np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3):
+            raise IndexCorruptError(f"index vectors are not unit length; {fix}")
+        self.searcher.snapshot()  # model/prompts match the index, else IndexMismatchError
+        self.embeddings.warm_up()  # the default model folder is checked by hash as it loads
+        if len(vectors):
+            probe = snap.chunks[0]
+            fresh = self.embeddings.encode_passages([Chunk(**probe).embed_text()])[0]
+            if float(fresh @ vectors[0]) < 0.99:
+                raise IndexCorruptError(f"the model no longer reproduces the stored vectors; {fix}")
+        return {
+            "documents": len(snap.docs),
+            "chunks": len(snap.chunks),
+            "generation": snap.path.name,
+        }
 
     def info(self) -> dict[str, Any]:
         """Documents, chunks, model and size of the live index."""

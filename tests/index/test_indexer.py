@@ -164,3 +164,27 @@ def test_killed_build_leaves_old_index(fake_app: Any, tmp_path: Path) -> None:
     fake_app.add([extra])
     assert not any(p.name.startswith(".tmp-") for p in fake_app.store.root.iterdir())
     assert fake_app.info()["documents"] == before["documents"] + 1
+
+
+def test_verify_finds_damage(fake_app: Any, tmp_path: Path) -> None:
+    fake_app.build([corpus(tmp_path)])
+    assert fake_app.verify()["documents"] == 2
+    gen = fake_app.store.current_path()
+    lines = (gen / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+    row = json.loads(lines[0])
+    row["text"] = "x" + row["text"][1:]
+    lines[0] = json.dumps(row, ensure_ascii=False)
+    (gen / "chunks.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="does not match its article"):
+        fake_app.verify()
+    (gen / "chunks.jsonl").write_text("\n".join(lines[1:]) + "\n", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="damaged|inconsistent"):
+        fake_app.verify()
+
+
+def test_truncated_vectors_file_is_a_clear_error(fake_app: Any, tmp_path: Path) -> None:
+    fake_app.build([corpus(tmp_path)])
+    path = fake_app.store.current_path() / "vectors.faiss"
+    path.write_bytes(path.read_bytes()[:500])
+    with pytest.raises(IndexCorruptError, match="rebuild"):
+        fake_app.store.open()
