@@ -178,7 +178,7 @@ def test_verify_finds_damage(fake_app: Any, tmp_path: Path) -> None:
     with pytest.raises(IndexCorruptError, match="does not match its article"):
         fake_app.verify()
     (gen / "chunks.jsonl").write_text("\n".join(lines[1:]) + "\n", encoding="utf-8")
-    with pytest.raises(IndexCorruptError, match="damaged|inconsistent"):
+    with pytest.raises(IndexCorruptError, match=r"damaged|inconsistent"):
         fake_app.verify()
 
 
