@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +156,27 @@ def fake_app(tmp_path: Path) -> Any:
     settings.index_dir = tmp_path / "index"
     settings.splitter.chunk_tokens = 60
     return Akhbar(settings, embeddings=FakeEmbeddings())  # type: ignore[arg-type]
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(app: Any, concurrency: int = 2) -> Iterator[str]:
+    """Serve the real chat page for `app` on loopback; yields its URL."""
+    from akhbar.ui.app import build_app
+
+    demo = build_app(app)
+    demo.queue(default_concurrency_limit=concurrency)
+    port = free_port()
+    demo.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, show_error=False
+    )
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()

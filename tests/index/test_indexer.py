@@ -188,3 +188,52 @@ def test_truncated_vectors_file_is_a_clear_error(fake_app: Any, tmp_path: Path) 
     path.write_bytes(path.read_bytes()[:500])
     with pytest.raises(IndexCorruptError, match="rebuild"):
         fake_app.store.open()
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {tests!r})
+    from conftest import FakeEmbeddings
+    from akhbar.qa.service import Akhbar
+    from akhbar.settings import Settings
+    s = Settings(); s.index_dir = {index!r}; s.splitter.chunk_tokens = 60
+    print("ready", flush=True)
+    Akhbar(s, embeddings=FakeEmbeddings()).add([{extra!r}])
+    """
+)
+
+
+def test_sigkill_at_random_points_never_tears_the_index(fake_app: Any, tmp_path: Path) -> None:
+    import random
+    import signal
+    import time
+
+    fake_app.build([corpus(tmp_path)])
+    old_docs = fake_app.info()["documents"]
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    for i in range(150):
+        (extra / f"n{i}.txt").write_text(
+            f"خبر رقم {i} عن الطقس والزراعة في المدينة. " * 20, encoding="utf-8"
+        )
+    script = WRITER.format(
+        tests=str(ROOT / "tests"), index=str(fake_app.store.root), extra=str(extra)
+    )
+    rng = random.Random(7)
+    for _trial in range(10):
+        before = fake_app.info()["documents"]
+        proc = subprocess.Popen(
+            [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 1.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        after = fake_app.store.open()  # always loads
+        assert len(after.docs) in {before, old_docs + 150}
+        if len(after.docs) != old_docs:
+            fake_app.remove([f"n{i}.txt" for i in range(150)])
+    # The next writer cleans up whatever a killed one left behind.
+    fake_app.add([extra / "n0.txt"])
+    assert not any(p.name.startswith(".tmp-") for p in fake_app.store.root.iterdir())

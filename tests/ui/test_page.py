@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 
-from akhbar.ui.app import build_app
-
-from ..conftest import ROOT
+from ..conftest import ROOT, serving
 
 pytestmark = pytest.mark.slow
 
@@ -34,26 +30,6 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
 DOC = "004_b11fdc9a7b87af75.txt"
 TIMEOUT_MS = 45_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    demo = build_app(app)
-    demo.queue(default_concurrency_limit=2)
-    port = free_port()
-    demo.launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, show_error=False
-    )
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
 
 
 @pytest.fixture(scope="module")
