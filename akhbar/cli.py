@@ -260,10 +260,42 @@ def _mark(text: str, start: int | None, end: int | None) -> str:
 
 def _print_answer(answer: Any) -> None:
     typer.echo(answer.answer)
+    _print_sources(answer)
+
+
+def _print_sources(answer: Any) -> None:
     for c in answer.citations:
         where = f"{c.title} — {c.section}" if c.section else c.title
         typer.echo(f"\n[{c.n}] {where}  ({c.doc_id})")
         typer.echo(f"    {_mark(c.text, c.answer_start, c.answer_end)}")
+
+
+def _stream_answer(akhbar: Any, question: str) -> Any:
+    """Print a generated answer's tokens as they come; then the checked answer if it differs."""
+    shown = ""
+    final = None
+    for final in akhbar.stream(question):
+        if final.mode != "generated" or not final.found:
+            continue
+        if final.answer.startswith(shown):
+            sys.stdout.write(final.answer[len(shown) :])
+            sys.stdout.flush()
+            shown = final.answer
+    if final is None:
+        raise CliError("no answer")
+    if shown and shown == final.answer:
+        sys.stdout.write("\n")
+        _print_sources(final)
+        return final
+    if shown:
+        sys.stdout.write("\n\n")
+        note = {
+            "generated": "after the citation check",
+            "fallback": "the generated answer failed its citation check; the extractive answer",
+        }.get(final.mode, final.mode)
+        typer.echo(f"--- {note}:")
+    _print_answer(final)
+    return final
 
 
 @app.command("ask")
@@ -302,6 +334,18 @@ def ask(
         else:
             _print_answer(answer)
 
+    def go_streaming() -> None:
+        akhbar = _app(index_dir)
+        assert question is not None
+        try:
+            _stream_answer(akhbar, question)
+        except QuestionError as exc:
+            raise CliError(str(exc)) from None
+
+    streaming = batch is None and question is not None and not as_json
+    if streaming and _settings(index_dir).llm.backend != "extractive":
+        _run(go_streaming)
+        return
     _run(go)
 
 

@@ -81,6 +81,49 @@ class AnswerSettings(BaseModel):
     )
 
 
+class LLMSettings(BaseModel):
+    """Which chat model writes answers (`extractive` needs none and is always the fallback)."""
+
+    backend: Literal["extractive", "openai", "llamacpp"] = Field(
+        default="extractive",
+        description=(
+            "`extractive` (default: no LLM), `openai` (any OpenAI-compatible server at "
+            "`base_url`), or `llamacpp` (a local GGUF file at `model_path`; `pip install .[llm]`)."
+        ),
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000/v1",
+        description="OpenAI-compatible server address, e.g. `http://127.0.0.1:8080/v1`.",
+    )
+    model: str = Field(default="", description="Model name sent to the OpenAI-compatible server.")
+    api_key: SecretStr = Field(
+        default=SecretStr(""), description="API key for the server (empty: none needed)."
+    )
+    model_path: Path | None = Field(
+        default=None,
+        description=(
+            "GGUF file for the `llamacpp` backend (default: the file `make llm` assembles in the "
+            "data dir)."
+        ),
+    )
+    timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest wait for a whole generated answer; past it the extractive answer is used.",
+    )
+    max_tokens: int = Field(default=200, ge=16, description="Longest generated answer, in tokens.")
+    temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature.")
+    n_ctx: int = Field(
+        default=2048, ge=512, description="Context window of the `llamacpp` backend, in tokens."
+    )
+    threads: int = Field(
+        default=0, ge=0, description="CPU threads of the `llamacpp` backend (0 = all cores)."
+    )
+    passages: int = Field(
+        default=3, ge=1, le=10, description="Top passages shown to the model (numbered [1]..[n])."
+    )
+
+
 class ServerSettings(BaseModel):
     """The chat page."""
 
@@ -107,6 +150,7 @@ class Settings(BaseSettings):
     splitter: SplitterSettings = Field(default_factory=SplitterSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
 
 

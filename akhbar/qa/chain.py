@@ -1,4 +1,10 @@
-"""The answering chain (LangChain runnables): history-aware question → hybrid retrieval → answer."""
+"""The answering chain (LangChain runnables): history-aware question → hybrid retrieval → answer.
+
+The answer is extractive (no LLM) by default. With a chat model configured (`AKHBAR_LLM__BACKEND`),
+follow-ups are rewritten into standalone questions by the model, the answer is generated from the
+top passages and streamed, every sentence's citation is checked (`akhbar.qa.citecheck`), and any
+failure (backend down, too slow, nothing supported) falls back to the extractive answer.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
+from akhbar.qa.citecheck import CitationChecker, renumber
 from akhbar.qa.extractive import (
     NOT_FOUND_AR,
     NOT_FOUND_EN,
@@ -17,6 +25,15 @@ from akhbar.qa.extractive import (
     Extraction,
     ExtractiveAnswerer,
     ExtractiveConfig,
+)
+from akhbar.qa.llm import (
+    LLMError,
+    answer_messages,
+    clean_rewrite,
+    make_chat_model,
+    rewrite_messages,
+    stream_text,
+    token_limit,
 )
 from akhbar.qa.question import Question, analyse, validate, validate_history
 from akhbar.qa.retriever import Hit, Searcher
@@ -53,6 +70,7 @@ class Answer:
     standalone_question: str = ""
     seconds: float = 0.0
     id: Any = None
+    check: dict[str, Any] | None = None
 
     def __add__(self, other: Answer) -> Answer:
         """Streaming chunks are successive states: the later one wins (lets `invoke` work)."""
@@ -72,6 +90,9 @@ class _State:
     query_vector: Any = None
     started: float = 0.0
     exclude: tuple[str, ...] = ()
+    history: list[tuple[str, str]] = field(default_factory=list)
+    standalone: str = ""
+    llm_error: str = ""
 
 
 def _citation(n: int, hit: Hit, answer: tuple[int, int] | None) -> Citation:
@@ -90,14 +111,20 @@ def _citation(n: int, hit: Hit, answer: tuple[int, int] | None) -> Citation:
 
 
 class AnswerEngine:
-    """Answers questions over the index with the extractive answerer (offline, no LLM)."""
+    """Answers questions over the index: generated and checked with a chat model, else extractive."""
 
-    def __init__(self, searcher: Searcher, settings: Settings | None = None) -> None:
-        """Wire the chain (cheap).
+    def __init__(
+        self,
+        searcher: Searcher,
+        settings: Settings | None = None,
+        chat_model: BaseChatModel | None = None,
+    ) -> None:
+        """Wire the chain (cheap: no model is loaded here).
 
         Args:
             searcher: Hybrid search over the index.
-            settings: Settings (question limits, retrieval depth).
+            settings: Settings (question limits, retrieval depth, the `llm` backend).
+            chat_model: A chat model to use instead of the one `settings.llm` chooses.
         """
         self.searcher = searcher
         self.settings = settings or Settings()
@@ -105,6 +132,15 @@ class AnswerEngine:
             ExtractiveConfig(min_confidence=self.settings.answer.min_confidence)
         )
         self._encode_units = CachedEncoder(searcher.embeddings.encode_passages)
+        self.checker = CitationChecker(self._encode_units)
+        self.llm_unavailable = ""
+        self.chat_model = chat_model
+        if chat_model is None:
+            try:
+                self.chat_model = make_chat_model(self.settings.llm)
+            except LLMError as exc:
+                self.llm_unavailable = str(exc)
+                log.error("LLM backend %r unavailable: %s", self.settings.llm.backend, exc)
         self.chain: Runnable[dict[str, Any], Answer] = (
             RunnableLambda(self._prepare, name="question")
             | RunnableLambda(self._retrieve, name="retrieve")
@@ -119,16 +155,54 @@ class AnswerEngine:
             question=analyse(text, history),
             started=time.perf_counter(),
             exclude=tuple(inputs.get("exclude_docs") or ()),
+            history=history,
+        )
+
+    @property
+    def generating(self) -> bool:
+        """Whether answers are meant to be generated (a chat model is configured)."""
+        return self.chat_model is not None or bool(self.llm_unavailable)
+
+    def _rewrite(self, state: _State) -> str:
+        """The follow-up as a standalone question, rewritten by the chat model."""
+        assert self.chat_model is not None
+        q = state.question
+        text = "".join(
+            stream_text(
+                self.chat_model,
+                rewrite_messages(q.text, state.history),
+                self.settings.llm.timeout_s,
+                **token_limit(64),
+            )
+        )
+        rewritten = clean_rewrite(text, q.text, self.settings.answer.max_question_chars)
+        if rewritten is None:
+            log.warning("unusable follow-up rewrite %r; using the question as asked", text[:200])
+            return f"{q.text} {state.history[-1][0]}"
+        log.info("follow-up %r rewritten as %r", q.text, rewritten)
+        return rewritten
+
+    def _search(self, state: _State, query: str) -> None:
+        q = state.question
+        state.query_vector = self.searcher.encode_query(query)
+        k = max(self.settings.retrieval.k, self.answerer.config.passages_latin if q.latin else 0)
+        state.hits = self.searcher.search(
+            query, k=k, query_vector=state.query_vector, exclude_docs=state.exclude
         )
 
     def _retrieve(self, state: _State) -> _State:
         q = state.question
         self.searcher.snapshot()  # a missing or mismatched index fails before the model loads
-        state.query_vector = self.searcher.encode_query(q.retrieval_query)
-        k = max(self.settings.retrieval.k, self.answerer.config.passages_latin if q.latin else 0)
-        state.hits = self.searcher.search(
-            q.retrieval_query, k=k, query_vector=state.query_vector, exclude_docs=state.exclude
-        )
+        state.standalone = q.retrieval_query
+        if self.chat_model is not None:
+            state.standalone = q.text
+            if state.history:
+                try:
+                    state.standalone = self._rewrite(state)
+                except LLMError as exc:
+                    state.llm_error = str(exc)
+                    state.standalone = q.retrieval_query
+        self._search(state, state.standalone)
         return state
 
     def _decide(self, state: _State) -> Extraction:
@@ -146,10 +220,89 @@ class AnswerEngine:
             yield from self._answers(state)
 
     def _answers(self, state: _State) -> Iterator[Answer]:
+        if not self.generating:
+            yield from self._extractive(state)
+            return
+        reason = state.llm_error or self.llm_unavailable
+        if reason:
+            log.warning("chat model unavailable (%s); giving the extractive answer", reason)
+            yield from self._fallback(state)
+            return
+        yield from self._generated(state)
+
+    def _fallback(self, state: _State) -> Iterator[Answer]:
+        """The extractive answer, with its own retrieval, marked `mode: fallback`."""
+        if state.standalone != state.question.retrieval_query:
+            self._search(state, state.question.retrieval_query)
+        yield from self._extractive(state, mode="fallback")
+
+    def _generated(self, state: _State) -> Iterator[Answer]:
+        """Generate from the top passages, stream it, then keep only cited, supported sentences."""
+        assert self.chat_model is not None
+        q = state.question
+        llm = self.settings.llm
+        hits = state.hits[: llm.passages]
+        base = Answer(
+            question=q.text,
+            answer="",
+            found=True,
+            mode="generated",
+            standalone_question=state.standalone,
+        )
+        if not hits:
+            base.found = False
+            base.answer = NOT_FOUND_EN if q.latin else NOT_FOUND_AR
+            base.seconds = time.perf_counter() - state.started
+            yield base
+            return
+        text = ""
+        try:
+            for piece in stream_text(
+                self.chat_model, answer_messages(state.standalone, hits), llm.timeout_s
+            ):
+                text += piece
+                base.answer = text.strip()
+                yield replace(base)
+        except LLMError as exc:
+            log.warning("%s; giving the extractive answer", exc)
+            yield from self._fallback(state)
+            return
+        result = self.checker.check(text, hits, idf=self.searcher.snapshot().lexical.idf)
+        base.check = result.summary()
+        dropped = len(result.sentences) - len(result.kept)
+        if dropped:
+            log.info("citation check dropped %d of %d sentences", dropped, len(result.sentences))
+        if result.refusal:
+            base.found = False
+            base.answer = NOT_FOUND_EN if q.latin else NOT_FOUND_AR
+            base.seconds = time.perf_counter() - state.started
+            yield base
+            return
+        if not result.kept:
+            log.warning(
+                "no sentence of the generated answer is supported by its citations (%r); "
+                "giving the extractive answer",
+                text[:200],
+            )
+            for answer in self._fallback(state):
+                answer.check = base.check
+                yield answer
+            return
+        body, cited = renumber(result)
+        base.answer = body
+        base.citations = [_citation(new, hits[old - 1], span) for new, old, span in cited]
+        base.seconds = time.perf_counter() - state.started
+        yield base
+
+    def _extractive(self, state: _State, mode: str = "extractive") -> Iterator[Answer]:
         q = state.question
         result = self._decide(state)
         base = Answer(
-            question=q.text, answer="", found=result.found, standalone_question=q.retrieval_query
+            question=q.text,
+            answer="",
+            found=result.found,
+            standalone_question=q.retrieval_query,
+            mode=mode,
         )
         if not result.found:
             base.answer = NOT_FOUND_EN if q.latin else NOT_FOUND_AR

@@ -8,6 +8,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
+
 from akhbar.index.embeddings import SentenceEmbeddings, make_embeddings
 from akhbar.index.indexer import Indexer, Summary
 from akhbar.index.splitter import Chunk, SplitterConfig
@@ -27,6 +29,7 @@ class Akhbar:
         settings: Settings | None = None,
         *,
         embeddings: SentenceEmbeddings | None = None,
+        chat_model: BaseChatModel | None = None,
         progress: bool = False,
     ) -> None:
         """Wire the parts (cheap: no model or index is loaded here).
@@ -34,10 +37,12 @@ class Akhbar:
         Args:
             settings: Settings (default: from the environment).
             embeddings: An embedder to share (e.g. one already loaded by a test session).
+            chat_model: A chat model to answer with instead of the one `settings.llm` chooses.
             progress: Show progress bars on long index operations.
         """
         self.settings = settings or Settings()
         self._embeddings = embeddings
+        self._chat_model = chat_model
         self.progress = progress
 
     @cached_property
@@ -70,7 +75,7 @@ class Akhbar:
     @cached_property
     def engine(self) -> AnswerEngine:
         """The answering chain."""
-        return AnswerEngine(self.searcher, self.settings)
+        return AnswerEngine(self.searcher, self.settings, chat_model=self._chat_model)
 
     def ask(self, question: str, history: list[list[str]] | None = None) -> Answer:
         """Answer a question (see `AnswerEngine.ask`)."""
