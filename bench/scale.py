@@ -661,7 +661,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", default=",".join(label(n) for n in ALL_SIZES))
+    parser.add_argument(
+        "--sizes",
+        default=",".join(label(n) for n in ALL_SIZES),
+        help="Corpus sizes in chunks, comma-separated (default: %(default)s).",
+    )
     parser.add_argument("--quick", action="store_true", help="Smoke run: 1k and 10k.")
     parser.add_argument("--refresh", action="store_true", help="Re-embed the real data.")
     parser.add_argument("--child", help=argparse.SUPPRESS)
