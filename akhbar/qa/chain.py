@@ -57,6 +57,22 @@ class Citation:
     answer_start: int | None
     answer_end: int | None
 
+    @classmethod
+    def from_hit(cls, n: int, hit: Hit, answer: tuple[int, int] | None) -> Citation:
+        """Number a retrieved passage as source `n`, with the answer span inside its text."""
+        return cls(
+            n=n,
+            doc_id=hit.doc_id,
+            chunk_id=hit.chunk_id,
+            title=hit.title,
+            section=hit.section,
+            text=hit.text,
+            start=hit.start,
+            end=hit.end,
+            answer_start=answer[0] if answer else None,
+            answer_end=answer[1] if answer else None,
+        )
+
 
 @dataclass
 class Answer:
@@ -93,21 +109,6 @@ class _State:
     history: list[tuple[str, str]] = field(default_factory=list)
     standalone: str = ""
     llm_error: str = ""
-
-
-def _citation(n: int, hit: Hit, answer: tuple[int, int] | None) -> Citation:
-    return Citation(
-        n=n,
-        doc_id=hit.doc_id,
-        chunk_id=hit.chunk_id,
-        title=hit.title,
-        section=hit.section,
-        text=hit.text,
-        start=hit.start,
-        end=hit.end,
-        answer_start=answer[0] if answer else None,
-        answer_end=answer[1] if answer else None,
-    )
 
 
 class AnswerEngine:
@@ -290,7 +291,7 @@ class AnswerEngine:
             return
         body, cited = renumber(result)
         base.answer = body
-        base.citations = [_citation(new, hits[old - 1], span) for new, old, span in cited]
+        base.citations = [Citation.from_hit(new, hits[old - 1], span) for new, old, span in cited]
         base.seconds = time.perf_counter() - state.started
         yield base
 
@@ -315,7 +316,7 @@ class AnswerEngine:
             hit = state.hits[span.hit_index]
             n = len(citations) + 1
             focus = span.focus or (span.start, span.end)
-            citations.append(_citation(n, hit, focus))
+            citations.append(Citation.from_hit(n, hit, focus))
             parts.append((hit.text[span.start : span.end], n))
         base.citations = citations
         # Stream word by word so that the page shows progress the same way for all backends.

@@ -69,18 +69,7 @@ def real_citation(app: Any, n: int = 1, word: str = "كروسيتو") -> Citatio
     """A citation of a real indexed passage, with `word` as its answer span."""
     hit = next(h for h in app.search(f"وزير الدفاع الإيطالي {word}", k=10) if word in h.text)
     at = hit.text.index(word)
-    return Citation(
-        n=n,
-        doc_id=hit.doc_id,
-        chunk_id=hit.chunk_id,
-        title=hit.title,
-        section=hit.section,
-        text=hit.text,
-        start=hit.start,
-        end=hit.end,
-        answer_start=at,
-        answer_end=at + len(word),
-    )
+    return Citation.from_hit(n, hit, (at, at + len(word)))
 
 
 def hostile_citation() -> Citation:
