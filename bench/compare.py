@@ -41,10 +41,10 @@ def main() -> None:
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from akhbar.index.embeddings import make_embeddings
-    from akhbar.qa.evaluate import contains, mrr_at, recall_at
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
     from akhbar.settings import Settings
+    from index.embeddings import make_embeddings
+    from qa.evaluate import contains, mrr_at, recall_at
 
     passages = [
         json.loads(line)

@@ -23,7 +23,7 @@ CORPORA = {
 
 
 def one(path: Path) -> dict[str, float]:
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
     from akhbar.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,9 +20,9 @@ ROUNDS = 5
 
 
 def main() -> None:
-    from akhbar.qa.extractive import CachedEncoder
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
     from akhbar.settings import Settings
+    from qa.extractive import CachedEncoder
 
     questions = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line]
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,7 +23,7 @@ def main() -> None:
     parser.add_argument("--base-url", default="http://127.0.0.1:8000/v1")
     args = parser.parse_args()
 
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
     from akhbar.settings import Settings
 
     questions = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line]

@@ -67,7 +67,7 @@ def main() -> None:
 
     from conftest import serving  # the tests' loopback server helper
 
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
     from akhbar.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,7 +20,7 @@ EVAL = ROOT.parent / "shared" / "eval"
 
 
 def recall(ranked: list[list[str]], gold: list[str], k: int) -> float:
-    from akhbar.qa.evaluate import recall_at
+    from qa.evaluate import recall_at
 
     return float(np.mean([recall_at(r, g, k) for r, g in zip(ranked, gold, strict=True)]))
 
@@ -37,10 +37,10 @@ def main() -> None:
 
     import faiss
 
-    from akhbar.qa.evaluate import contains, load_eval_set
-    from akhbar.qa.question import analyse
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
     from akhbar.settings import Settings
+    from qa.evaluate import contains, load_eval_set
+    from qa.question import analyse
 
     eval_set = load_eval_set(EVAL / "arcd-train.questions.jsonl")
     items = eval_set.items[: args.limit] if args.limit else eval_set.items

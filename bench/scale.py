@@ -166,7 +166,7 @@ def load_real() -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
 
 def _fragments(texts: list[str]) -> dict[str, list[str]]:
     """Real pieces of the articles besides akhbar's chunks: sentences, pairs, clauses, windows."""
-    from akhbar.index.splitter import clauses, sentences
+    from index.splitter import clauses, sentences
 
     out: dict[str, list[str]] = {"sentence": [], "sentence pair": [], "clause": [], "window": []}
     for text in texts:
@@ -185,9 +185,9 @@ def _fragments(texts: list[str]) -> dict[str, list[str]]:
 
 def task_prepare() -> dict[str, Any]:
     """Index the real texts with akhbar, embed extra real pieces and the questions; cache them."""
-    from akhbar.index.splitter import Chunk
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
     from akhbar.settings import Settings
+    from index.splitter import Chunk
 
     questions = [
         json.loads(line)["question"].strip(" -")
@@ -286,7 +286,7 @@ def make_term_lists(n: int) -> tuple[list[list[str]], int, float]:
     Returns:
         The lists, how many are real, and seconds per real chunk spent in `terms()`.
     """
-    from akhbar.index.arabic import stem, terms
+    from index.arabic import stem, terms
 
     texts = json.loads(REAL_JSON.read_text(encoding="utf-8"))["chunk_texts"]
     stem.cache_clear()
@@ -327,7 +327,7 @@ def task_build(n: int, kind: str, folder: Path) -> dict[str, Any]:
     """Build one FAISS index over `n` vectors with our `make_faiss_index`; write it."""
     import faiss
 
-    from akhbar.index.store import make_faiss_index
+    from index.store import make_faiss_index
 
     t0 = time.perf_counter()
     vectors, n_real = make_vectors(n)
@@ -422,7 +422,7 @@ def task_serve(n: int, kind: str, folder: Path) -> dict[str, Any]:
 
 def task_lex_build(n: int, folder: Path) -> dict[str, Any]:
     """Build our `LexicalIndex` from `n` term lists (as `LexicalIndex.build` does) and save it."""
-    from akhbar.index.lexical import LexicalIndex, _bm25s
+    from index.lexical import LexicalIndex, _bm25s
 
     t0 = time.perf_counter()
     corpus, n_real, per_chunk = make_term_lists(n)
@@ -449,7 +449,7 @@ def task_lex_build(n: int, folder: Path) -> dict[str, Any]:
 
 def task_lex_serve(n: int, folder: Path) -> dict[str, Any]:
     """Load the lexical index as a server does; time `search(question, 50)` one at a time."""
-    from akhbar.index.lexical import LexicalIndex
+    from index.lexical import LexicalIndex
 
     questions = json.loads(REAL_JSON.read_text(encoding="utf-8"))["questions"]
     base = peak_mb()

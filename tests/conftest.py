@@ -64,8 +64,8 @@ def seeds_dev() -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def embeddings() -> Any:
     """The real default embedding model, loaded once."""
-    from akhbar.index.embeddings import make_embeddings
     from akhbar.settings import Settings
+    from index.embeddings import make_embeddings
 
     emb = make_embeddings(Settings().embedding)
     emb.warm_up()
@@ -75,7 +75,7 @@ def embeddings() -> Any:
 @pytest.fixture(scope="session")
 def seeds_index(tmp_path_factory: pytest.TempPathFactory, embeddings: Any) -> Path:
     """A real index of the seed articles (built once per session; treat as read-only)."""
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
     from akhbar.settings import Settings
 
     index_dir = tmp_path_factory.mktemp("seeds-index")
@@ -88,7 +88,7 @@ def seeds_index(tmp_path_factory: pytest.TempPathFactory, embeddings: Any) -> Pa
 @pytest.fixture(scope="session")
 def akhbar(seeds_index: Path, embeddings: Any) -> Any:
     """The application over the session's seeds index."""
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
     from akhbar.settings import Settings
 
     settings = Settings()
@@ -99,7 +99,7 @@ def akhbar(seeds_index: Path, embeddings: Any) -> Any:
 @pytest.fixture
 def writable_app(tmp_path: Path, seeds_index: Path, embeddings: Any) -> Any:
     """An application over a private copy of the seeds index, for tests that write."""
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
     from akhbar.settings import Settings
 
     index_dir = tmp_path / "index"
@@ -130,7 +130,7 @@ class FakeEmbeddings:
 
         import numpy as np
 
-        from akhbar.index.arabic import terms
+        from index.arabic import terms
 
         v = np.zeros(self.dim, dtype=np.float32)
         for t in terms(text) or [text]:
@@ -149,7 +149,7 @@ class FakeEmbeddings:
 @pytest.fixture
 def fake_app(tmp_path: Path) -> Any:
     """An application with fake embeddings over an empty index folder."""
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
     from akhbar.settings import Settings
 
     settings = Settings()
@@ -168,7 +168,7 @@ def free_port() -> int:
 @contextmanager
 def serving(app: Any, concurrency: int = 2) -> Iterator[str]:
     """Serve the real chat page for `app` on loopback; yields its URL."""
-    from akhbar.ui.app import build_app
+    from ui.app import build_app
 
     demo = build_app(app)
     demo.queue(default_concurrency_limit=concurrency)

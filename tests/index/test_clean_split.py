@@ -5,10 +5,11 @@ import re
 
 import pytest
 
-from akhbar.index.arabic import normalize, terms, words
-from akhbar.index.clean import structure
-from akhbar.index.reader import Article, read_paths
-from akhbar.index.splitter import Splitter, SplitterConfig, sentences
+from index.arabic import normalize, terms, words
+from index.clean import structure
+from index.config import SplitterSettings
+from index.reader import Article, read_paths
+from index.splitter import Splitter, sentences
 
 from ..conftest import SEEDS
 
@@ -25,7 +26,7 @@ def word_counter(texts: list[str]) -> list[int]:
 
 
 def split_all(chunk_tokens: int = 120) -> list[tuple[Article, list]]:
-    splitter = Splitter(word_counter, SplitterConfig(chunk_tokens=chunk_tokens))
+    splitter = Splitter(word_counter, SplitterSettings(chunk_tokens=chunk_tokens))
     return [(a, splitter.split(a)[0]) for a in read_paths([SEEDS]).articles]
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from akhbar.index import e5_model
-from akhbar.index.e5_model import (
+from index import e5_model
+from index.e5_model import (
     PROVENANCE_FILE,
     ModelError,
     build_model_folder,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from akhbar.index.store import IndexCorruptError, IndexMismatchError, IndexMissingError
+from index.store import IndexCorruptError, IndexMismatchError, IndexMissingError
 
 from ..conftest import ROOT, SEEDS
 
@@ -120,9 +120,9 @@ KILL_SCRIPT = textwrap.dedent(
     import os, sys
     sys.path.insert(0, {tests!r})
     from conftest import FakeEmbeddings
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
     from akhbar.settings import Settings
-    import akhbar.index.store as store
+    import index.store as store
 
     original = store.IndexStore.write
 
@@ -195,7 +195,7 @@ WRITER = textwrap.dedent(
     import sys
     sys.path.insert(0, {tests!r})
     from conftest import FakeEmbeddings
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
     from akhbar.settings import Settings
     s = Settings(); s.index_dir = {index!r}; s.splitter.chunk_tokens = 60
     print("ready", flush=True)

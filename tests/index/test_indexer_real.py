@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from akhbar.index.store import IndexBusyError, IndexStore
+from index.store import IndexBusyError, IndexStore
 
 from ..conftest import SEEDS
 

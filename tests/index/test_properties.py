@@ -7,10 +7,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from akhbar.index.arabic import normalize, terms
-from akhbar.index.clean import structure
-from akhbar.index.reader import Article, read_paths
-from akhbar.index.splitter import Splitter, SplitterConfig, sentences
+from index.arabic import normalize, terms
+from index.clean import structure
+from index.config import SplitterSettings
+from index.reader import Article, read_paths
+from index.splitter import Splitter, sentences
 
 # Arabic letters and marks, Latin, digits, punctuation, white space, bidi and zero-width controls.
 ALPHABET = st.sampled_from(
@@ -49,7 +50,9 @@ def test_normalize_and_terms_never_crash(text: str) -> None:
 @given(TEXT, st.integers(min_value=3, max_value=80))
 def test_chunks_round_trip_on_any_text(text: str, budget: int) -> None:
     article = Article(doc_id="x", text=text)
-    chunks, _title = Splitter(counter, SplitterConfig(chunk_tokens=budget)).split(article)
+    chunks, _title = Splitter(
+        counter, SplitterSettings.model_construct(chunk_tokens=budget, overlap_sentences=1)
+    ).split(article)
     for c in chunks:
         assert text[c.start : c.end] == c.text and c.text.strip()
     for s, e in sentences(text):
@@ -71,6 +74,6 @@ def test_reading_arbitrary_bytes_never_crashes(tmp_path: Path, data: bytes) -> N
 
 def test_huge_line_splits_within_budget() -> None:
     text = "كلمة " * 5000
-    chunks, _ = Splitter(counter, SplitterConfig(chunk_tokens=100)).split(Article("x", text))
+    chunks, _ = Splitter(counter, SplitterSettings(chunk_tokens=100)).split(Article("x", text))
     assert len(chunks) > 40
     assert all(len(c.text.split()) <= 100 for c in chunks)

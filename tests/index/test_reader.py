@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from akhbar.index.reader import ReadError, read_paths
+from index.reader import ReadError, read_paths
 
 from ..conftest import SEEDS
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from akhbar.index.arabic import normalize
-from akhbar.qa.question import QuestionError
+from index.arabic import normalize
+from qa.question import QuestionError
 
 pytestmark = pytest.mark.slow
 
@@ -78,7 +78,7 @@ def test_chain_is_a_langchain_runnable(akhbar: Any) -> None:
 def test_retriever_is_a_langchain_retriever(akhbar: Any) -> None:
     from langchain_core.retrievers import BaseRetriever
 
-    from akhbar.qa.retriever import HybridRetriever
+    from qa.retriever import HybridRetriever
 
     retriever = HybridRetriever(searcher=akhbar.searcher, k=3)
     assert isinstance(retriever, BaseRetriever)

@@ -17,7 +17,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
-from akhbar.qa.citecheck import (
+from akhbar.settings import LLMSettings, Settings
+from qa.citecheck import (
     CitationChecker,
     cited_numbers,
     is_refusal,
@@ -25,10 +26,9 @@ from akhbar.qa.citecheck import (
     split_answer,
     strip_markers,
 )
-from akhbar.qa.extractive import NOT_FOUND_AR
-from akhbar.qa.llm import LLMError, answer_messages, clean_rewrite, make_chat_model, stream_text
-from akhbar.qa.retriever import Hit
-from akhbar.settings import LLMSettings, Settings
+from qa.extractive import NOT_FOUND_AR
+from qa.llm import LLMError, answer_messages, clean_rewrite, make_chat_model, stream_text
+from qa.retriever import Hit
 from tests.conftest import SEEDS, FakeEmbeddings
 
 INJECTION = (
@@ -222,7 +222,7 @@ def first_sentence(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def fake_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
 
     folder = tmp_path_factory.mktemp("fake-llm")
     articles = folder / "articles"
@@ -238,7 +238,7 @@ def fake_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_app(index_dir: Path, model: BaseChatModel | None, **llm: Any) -> Any:
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
 
     settings = Settings()
     settings.index_dir = index_dir

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from akhbar.qa.evaluate import (
+from qa.evaluate import (
     EvalItem,
     Row,
     contains,

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from akhbar.qa.citecheck import CitationChecker
-from akhbar.qa.gguf import DEFAULT_GGUF
-from akhbar.qa.retriever import Hit
+from qa.citecheck import CitationChecker
+from qa.gguf import DEFAULT_GGUF
+from qa.retriever import Hit
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
@@ -96,7 +96,7 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def llm_app(akhbar: Any, **llm: Any) -> Any:
     """An application over the session's seeds index with the given `llm` settings."""
-    from akhbar.qa.service import Akhbar
+    from akhbar.app import Akhbar
 
     settings = akhbar.settings.model_copy(deep=True)
     for key, value in {**LLM_OPTIONS, **llm}.items():

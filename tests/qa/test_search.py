@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from akhbar.qa.retriever import rrf
+from qa.retriever import rrf
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 def test_dev_questions_find_their_article_in_top3(
     akhbar: Any, seeds_dev: list[dict[str, Any]]
 ) -> None:
-    from akhbar.qa.question import analyse
+    from qa.question import analyse
 
     for item in seeds_dev:
         if item["doc"] is None:

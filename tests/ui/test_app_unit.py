@@ -10,11 +10,11 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from akhbar.qa.chain import Answer, Citation
-from akhbar.qa.question import QuestionError
-from akhbar.ui import render
-from akhbar.ui.app import _Handlers, build_app, friendly_error, parse_auth, plain_answer
-from akhbar.ui.uploads import Upload, UploadRejected, safe_name, stage_uploads
+from qa.chain import Answer, Citation
+from qa.question import QuestionError
+from ui import render
+from ui.app import _Handlers, build_app, friendly_error, parse_auth, plain_answer
+from ui.uploads import Upload, UploadRejected, safe_name, stage_uploads
 
 from ..conftest import SEEDS
 
@@ -377,7 +377,7 @@ def test_upload_handler_indexes_and_reports(seeded: Any, tmp_path: Path) -> None
 def test_serve_launch_options(
     seeded: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from akhbar.ui import app as ui
+    from ui import app as ui
 
     calls: list[dict[str, Any]] = []
 

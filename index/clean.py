@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from akhbar.index.arabic import normalize
+from index.arabic import normalize
 
 BlockKind = Literal["title", "heading", "paragraph", "junk"]
 

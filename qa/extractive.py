@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from akhbar.index.arabic import terms
-from akhbar.index.splitter import clauses, sentences
-from akhbar.qa.places import find_place
-from akhbar.qa.question import Question
-from akhbar.qa.retriever import Hit
+from index.arabic import terms
+from index.splitter import clauses, sentences
+from qa.places import find_place
+from qa.question import Question
+from qa.retriever import Hit
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ _CITE_MARK = re.compile(r"\[(\d{1,3})\]")
 
 
 class CitationLike(Protocol):
-    """The fields of `akhbar.qa.chain.Citation` used here."""
+    """The fields of `qa.chain.Citation` used here."""
 
     n: int
     doc_id: str
@@ -40,7 +40,7 @@ class CitationLike(Protocol):
 
 
 class AnswerLike(Protocol):
-    """The fields of `akhbar.qa.chain.Answer` used here."""
+    """The fields of `qa.chain.Answer` used here."""
 
     question: str
     answer: str

@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from akhbar.index.embeddings import SentenceEmbeddings
-from akhbar.index.reader import Article, Skipped, read_paths
-from akhbar.index.splitter import Chunk, Splitter, SplitterConfig
-from akhbar.index.store import (
+from index.config import SplitterSettings
+from index.embeddings import SentenceEmbeddings
+from index.reader import Article, Skipped, read_paths
+from index.splitter import Chunk, Splitter
+from index.store import (
     DocEntry,
     IndexMismatchError,
     IndexStore,
@@ -76,7 +77,7 @@ class Indexer:
         self,
         store: IndexStore,
         embeddings: SentenceEmbeddings,
-        splitter: SplitterConfig,
+        splitter: SplitterSettings,
         index_type: str = "auto",
         progress: bool = False,
     ) -> None:
@@ -96,7 +97,10 @@ class Indexer:
         self.progress = progress
 
     def _expected(self) -> dict[str, Any]:
-        return {"embedding": self.embeddings.describe(), "splitter": asdict(self.splitter_config)}
+        return {
+            "embedding": self.embeddings.describe(),
+            "splitter": self.splitter_config.model_dump(),
+        }
 
     def check_compatible(self, manifest: Manifest) -> None:
         """Refuse to mix vectors of another model or chunks of another splitter.
@@ -165,7 +169,7 @@ class Indexer:
         manifest = Manifest(
             embedding=self.embeddings.describe(),
             dim=dim,
-            splitter=asdict(self.splitter_config),
+            splitter=self.splitter_config.model_dump(),
             index_type=choose_index_type(self.index_type, len(chunks)),
             documents={
                 a.doc_id: DocEntry(

@@ -3,7 +3,7 @@
 Every sentence of a generated answer must cite a passage ([n]) that exists and that supports it.
 Support is judged on two kinds of evidence:
 
-* lexical: the share of the sentence's content words (Arabic-aware stems, `akhbar.index.arabic.terms`)
+* lexical: the share of the sentence's content words (Arabic-aware stems, `index.arabic.terms`)
   found in the cited passage (with its title and section), with `term_credit`'s credit for
   near-misses (0.8 for a prefix or a one-letter slip);
 * meaning: the cosine between the sentence and its best-matching clause or sentence of the
@@ -34,10 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from akhbar.index.arabic import normalize, terms
-from akhbar.index.splitter import clauses, sentences
-from akhbar.qa.extractive import term_credit
-from akhbar.qa.retriever import Hit
+from index.arabic import normalize, terms
+from index.splitter import clauses, sentences
+from qa.extractive import term_credit
+from qa.retriever import Hit
 
 MIN_COVERAGE = 0.6
 MIN_COVERAGE_WITH_MEANING = 0.4

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from akhbar.settings import EmbeddingSettings
+from index.config import EmbeddingSettings
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ def make_embeddings(settings: EmbeddingSettings) -> SentenceEmbeddings:
     model_dir = settings.model_dir
 
     def prepare() -> None:
-        from akhbar.index import e5_model
+        from index import e5_model
 
         try:
             if not (model_dir / "akhbar-model.json").exists():

@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from akhbar.qa.question import QuestionError
-from akhbar.ui import render
-from akhbar.ui.assets import CSS, FONT_STACK, HEAD, MONO_STACK
-from akhbar.ui.uploads import ALLOWED_SUFFIXES, UploadRejected, stage_uploads
+from qa.question import QuestionError
+from ui import render
+from ui.assets import CSS, FONT_STACK, HEAD, MONO_STACK
+from ui.config import ServerSettings
+from ui.protocols import Backend
+from ui.uploads import ALLOWED_SUFFIXES, UploadRejected, stage_uploads
 
 if TYPE_CHECKING:
-    from akhbar.qa.chain import Answer
-    from akhbar.qa.service import Akhbar
+    from qa.chain import Answer
 
 log = logging.getLogger(__name__)
 
@@ -155,14 +156,14 @@ def parse_auth(auth: str) -> tuple[str, str] | None:
 class _Handlers:
     """The page's event functions, bound to one application."""
 
-    def __init__(self, akhbar: Akhbar, max_upload_mb: float, max_upload_files: int) -> None:
+    def __init__(self, akhbar: Backend, max_upload_mb: float, max_upload_files: int) -> None:
         self.akhbar = akhbar
         self.max_upload_mb = max_upload_mb
         self.max_upload_files = max_upload_files
 
     def _articles(self, answer: Answer) -> dict[str, str | None]:
         try:
-            docs = self.akhbar.searcher.snapshot().docs
+            docs = self.akhbar.articles()
         except Exception:  # the sources still show; only the whole-article view is left out
             log.warning("could not load the articles for the sources panel", exc_info=True)
             return {}
@@ -331,7 +332,7 @@ class _Handlers:
             raise gr.Error("the question could not be answered (see the server log)") from None
 
 
-def _examples(akhbar: Akhbar) -> list[str]:
+def _examples(akhbar: Backend) -> list[str]:
     try:
         return render.example_questions(akhbar.info().get("titles") or {})
     except Exception as exc:  # no index yet: the page still loads and says so when asked
@@ -421,7 +422,7 @@ class _IndexTab:
 
 
 def build_app(
-    akhbar: Akhbar,
+    akhbar: Backend,
     *,
     max_upload_mb: float | None = None,
     max_upload_files: int | None = None,
@@ -449,7 +450,7 @@ def build_app(
     Returns:
         The page; `launch()` applies its theme, style sheet and script.
     """
-    server = akhbar.settings.server
+    server = ServerSettings()
     handlers = _Handlers(
         akhbar,
         max_upload_mb if max_upload_mb is not None else server.max_upload_mb,
@@ -527,7 +528,7 @@ def _typed(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def serve(
-    akhbar: Akhbar,
+    akhbar: Backend,
     host: str,
     port: int,
     auth: str = "",
@@ -557,7 +558,7 @@ def serve(
             "set AKHBAR_SERVER__AUTH=user:password",
             host,
         )
-    max_mb = max_upload_mb if max_upload_mb is not None else akhbar.settings.server.max_upload_mb
+    max_mb = max_upload_mb if max_upload_mb is not None else ServerSettings().max_upload_mb
     demo = build_app(akhbar, max_upload_mb=max_mb, max_upload_files=max_upload_files)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64)
     demo.launch(

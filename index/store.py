@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from akhbar.index.lexical import LexicalIndex
-from akhbar.index.reader import Article
-from akhbar.index.splitter import Chunk
+from index.lexical import LexicalIndex
+from index.reader import Article
+from index.splitter import Chunk
 
 log = logging.getLogger(__name__)
 

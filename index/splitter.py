@@ -7,8 +7,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from akhbar.index.clean import Block, find_title, heading_text, structure
-from akhbar.index.reader import Article
+from index.clean import Block, find_title, heading_text, structure
+from index.config import SplitterSettings
+from index.reader import Article
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -101,14 +102,6 @@ def chunk_id_for(doc_id: str, start: int, end: int, text: str) -> str:
     return hashlib.sha1(key, usedforsecurity=False).hexdigest()[:16]
 
 
-@dataclass
-class SplitterConfig:
-    """Chunking parameters (recorded in the index manifest)."""
-
-    chunk_tokens: int = 200
-    overlap_sentences: int = 1
-
-
 def _segments(blocks: list[Block]) -> list[tuple[Block | None, list[Block]]]:
     """Runs of consecutive paragraphs under one heading, broken by headings and junk."""
     out: list[tuple[Block | None, list[Block]]] = []
@@ -131,7 +124,7 @@ def _segments(blocks: list[Block]) -> list[tuple[Block | None, list[Block]]]:
 class Splitter:
     """Sentence-aware chunker; token counts come from the embedding model's own tokenizer."""
 
-    def __init__(self, count_tokens: TokenCounter, config: SplitterConfig | None = None) -> None:
+    def __init__(self, count_tokens: TokenCounter, config: SplitterSettings | None = None) -> None:
         """Create a splitter.
 
         Args:
@@ -139,7 +132,7 @@ class Splitter:
             config: Chunk size and overlap.
         """
         self.count_tokens = count_tokens
-        self.config = config or SplitterConfig()
+        self.config = config or SplitterSettings()
 
     def _units(self, text: str, paragraphs: list[Block]) -> list[tuple[int, int]]:
         """Sentences of the paragraphs; over-long ones cut at clauses, then at words."""

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from akhbar.index.arabic import normalize, terms
+from index.arabic import normalize, terms
 
 QType = Literal["who", "when", "how_many", "where", "yes_no", "what"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from akhbar.index.arabic import normalize
+from index.arabic import normalize
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +302,7 @@ def evaluate(
     (`recall@k` is hybrid's; `dense_recall@k` and `lexical_recall@k` the others').
 
     Args:
-        app: An `akhbar.qa.service.Akhbar` whose index holds the set's documents.
+        app: An `akhbar.app.Akhbar` whose index holds the set's documents.
         eval_set: The questions.
         limit: Ask only this many, drawn at random with `seed`.
         seed: Random seed for `limit`.
@@ -314,7 +314,7 @@ def evaluate(
     """
     import random
 
-    from akhbar.qa.question import analyse, validate_history
+    from qa.question import analyse, validate_history
 
     items = list(eval_set.items)
     if limit is not None and limit < len(items):

@@ -10,13 +10,13 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from akhbar.index.embeddings import SentenceEmbeddings, make_embeddings
-from akhbar.index.indexer import Indexer, Summary
-from akhbar.index.splitter import Chunk, SplitterConfig
-from akhbar.index.store import IndexStore
-from akhbar.qa.chain import Answer, AnswerEngine
-from akhbar.qa.retriever import Hit, Mode, Searcher
 from akhbar.settings import Settings
+from index.embeddings import SentenceEmbeddings, make_embeddings
+from index.indexer import Indexer, Summary
+from index.splitter import Chunk
+from index.store import IndexStore
+from qa.chain import Answer, AnswerEngine
+from qa.retriever import Hit, Mode, Searcher
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,10 @@ class Akhbar:
     @cached_property
     def indexer(self) -> Indexer:
         """The index writer."""
-        s = self.settings.splitter
         return Indexer(
             self.store,
             self.embeddings,
-            SplitterConfig(chunk_tokens=s.chunk_tokens, overlap_sentences=s.overlap_sentences),
+            self.settings.splitter,
             index_type=self.settings.retrieval.index_type,
             progress=self.progress,
         )
@@ -75,7 +74,9 @@ class Akhbar:
     @cached_property
     def engine(self) -> AnswerEngine:
         """The answering chain."""
-        return AnswerEngine(self.searcher, self.settings, chat_model=self._chat_model)
+        return AnswerEngine(
+            self.searcher, self.settings.answer, self.settings.llm, chat_model=self._chat_model
+        )
 
     def ask(self, question: str, history: list[list[str]] | None = None) -> Answer:
         """Answer a question (see `AnswerEngine.ask`)."""
@@ -112,7 +113,7 @@ class Akhbar:
         """
         import numpy as np
 
-        from akhbar.index.store import IndexCorruptError
+        from index.store import IndexCorruptError
 
         snap = self.store.open()
         fix = "rebuild it with `akhbar index build PATH --rebuild`"
@@ -137,6 +138,10 @@ class Akhbar:
             "chunks": len(snap.chunks),
             "generation": snap.path.name,
         }
+
+    def articles(self) -> dict[str, dict[str, Any]]:
+        """The indexed articles by id (`text`, `title`, ...), as the live index holds them."""
+        return self.searcher.snapshot().docs
 
     def info(self) -> dict[str, Any]:
         """Documents, chunks, model and size of the live index."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from akhbar.index.arabic import terms
+from index.arabic import terms
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class LexicalIndex:
         """Inverse document frequency of a stemmed term (rare terms weigh more).
 
         Args:
-            term: A term as produced by `akhbar.index.arabic.terms`.
+            term: A term as produced by `index.arabic.terms`.
 
         Returns:
             `log(1 + (N - df + 0.5) / (df + 0.5))`; an unseen term gets the highest value.

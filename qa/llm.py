@@ -24,9 +24,9 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
-from akhbar.qa.extractive import NOT_FOUND_AR, NOT_FOUND_EN
-from akhbar.qa.retriever import Hit
-from akhbar.settings import LLMSettings
+from qa.config import LLMSettings
+from qa.extractive import NOT_FOUND_AR, NOT_FOUND_EN
+from qa.retriever import Hit
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ def make_chat_model(settings: LLMSettings) -> BaseChatModel | None:
             **token_limit(settings.max_tokens),
         )
     if settings.backend == "llamacpp":
-        from akhbar.qa.gguf import DEFAULT_GGUF
+        from qa.gguf import DEFAULT_GGUF
 
         path = settings.model_path or DEFAULT_GGUF
         if not path.is_file():

@@ -2,7 +2,7 @@
 
 The answer is extractive (no LLM) by default. With a chat model configured (`AKHBAR_LLM__BACKEND`),
 follow-ups are rewritten into standalone questions by the model, the answer is generated from the
-top passages and streamed, every sentence's citation is checked (`akhbar.qa.citecheck`), and any
+top passages and streamed, every sentence's citation is checked (`qa.citecheck`), and any
 failure (backend down, too slow, nothing supported) falls back to the extractive answer.
 """
 
@@ -17,8 +17,9 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
-from akhbar.qa.citecheck import CitationChecker, renumber
-from akhbar.qa.extractive import (
+from qa.citecheck import CitationChecker, renumber
+from qa.config import AnswerSettings, LLMSettings
+from qa.extractive import (
     NOT_FOUND_AR,
     NOT_FOUND_EN,
     CachedEncoder,
@@ -26,7 +27,7 @@ from akhbar.qa.extractive import (
     ExtractiveAnswerer,
     ExtractiveConfig,
 )
-from akhbar.qa.llm import (
+from qa.llm import (
     LLMError,
     answer_messages,
     clean_rewrite,
@@ -35,9 +36,8 @@ from akhbar.qa.llm import (
     stream_text,
     token_limit,
 )
-from akhbar.qa.question import Question, analyse, validate, validate_history
-from akhbar.qa.retriever import Hit, Searcher
-from akhbar.settings import Settings
+from qa.question import Question, analyse, validate, validate_history
+from qa.retriever import Hit, Searcher
 
 log = logging.getLogger(__name__)
 
@@ -117,20 +117,23 @@ class AnswerEngine:
     def __init__(
         self,
         searcher: Searcher,
-        settings: Settings | None = None,
+        answer: AnswerSettings | None = None,
+        llm: LLMSettings | None = None,
         chat_model: BaseChatModel | None = None,
     ) -> None:
         """Wire the chain (cheap: no model is loaded here).
 
         Args:
-            searcher: Hybrid search over the index.
-            settings: Settings (question limits, retrieval depth, the `llm` backend).
-            chat_model: A chat model to use instead of the one `settings.llm` chooses.
+            searcher: Hybrid search over the index (its settings give the retrieval depth).
+            answer: Question limits and the answerer's confidence threshold.
+            llm: The chat-model backend (`extractive` for none).
+            chat_model: A chat model to use instead of the one `llm` chooses.
         """
         self.searcher = searcher
-        self.settings = settings or Settings()
+        self.answer_settings = answer or AnswerSettings()
+        self.llm_settings = llm or LLMSettings()
         self.answerer = ExtractiveAnswerer(
-            ExtractiveConfig(min_confidence=self.settings.answer.min_confidence)
+            ExtractiveConfig(min_confidence=self.answer_settings.min_confidence)
         )
         self._encode_units = CachedEncoder(searcher.embeddings.encode_passages)
         self.checker = CitationChecker(self._encode_units)
@@ -138,10 +141,10 @@ class AnswerEngine:
         self.chat_model = chat_model
         if chat_model is None:
             try:
-                self.chat_model = make_chat_model(self.settings.llm)
+                self.chat_model = make_chat_model(self.llm_settings)
             except LLMError as exc:
                 self.llm_unavailable = str(exc)
-                log.error("LLM backend %r unavailable: %s", self.settings.llm.backend, exc)
+                log.error("LLM backend %r unavailable: %s", self.llm_settings.backend, exc)
         self.chain: Runnable[dict[str, Any], Answer] = (
             RunnableLambda(self._prepare, name="question")
             | RunnableLambda(self._retrieve, name="retrieve")
@@ -149,7 +152,7 @@ class AnswerEngine:
         )
 
     def _prepare(self, inputs: dict[str, Any]) -> _State:
-        max_chars = self.settings.answer.max_question_chars
+        max_chars = self.answer_settings.max_question_chars
         text = validate(inputs.get("question", ""), max_chars)
         history = validate_history(inputs.get("history") or [])
         return _State(
@@ -172,11 +175,11 @@ class AnswerEngine:
             stream_text(
                 self.chat_model,
                 rewrite_messages(q.text, state.history),
-                self.settings.llm.timeout_s,
+                self.llm_settings.timeout_s,
                 **token_limit(64),
             )
         )
-        rewritten = clean_rewrite(text, q.text, self.settings.answer.max_question_chars)
+        rewritten = clean_rewrite(text, q.text, self.answer_settings.max_question_chars)
         if rewritten is None:
             log.warning("unusable follow-up rewrite %r; using the question as asked", text[:200])
             return f"{q.text} {state.history[-1][0]}"
@@ -186,7 +189,7 @@ class AnswerEngine:
     def _search(self, state: _State, query: str) -> None:
         q = state.question
         state.query_vector = self.searcher.encode_query(query)
-        k = max(self.settings.retrieval.k, self.answerer.config.passages_latin if q.latin else 0)
+        k = max(self.searcher.settings.k, self.answerer.config.passages_latin if q.latin else 0)
         state.hits = self.searcher.search(
             query, k=k, query_vector=state.query_vector, exclude_docs=state.exclude
         )
@@ -241,7 +244,7 @@ class AnswerEngine:
         """Generate from the top passages, stream it, then keep only cited, supported sentences."""
         assert self.chat_model is not None
         q = state.question
-        llm = self.settings.llm
+        llm = self.llm_settings
         hits = state.hits[: llm.passages]
         base = Answer(
             question=q.text,

