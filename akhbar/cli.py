@@ -12,6 +12,7 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
+from akhbar import report
 from akhbar.settings import Settings, settings_table
 
 log = logging.getLogger("akhbar")
@@ -92,20 +93,9 @@ def _print_summary(summary: Any, as_json: bool) -> None:
     if as_json:
         _emit(summary.to_json())
         return
-    typer.echo(
-        f"{summary.documents} articles, {summary.chunks} chunks in the index "
-        f"({len(summary.added)} added, {len(summary.replaced)} replaced, "
-        f"{len(summary.unchanged)} unchanged, {len(summary.removed)} removed, "
-        f"{len(summary.skipped)} skipped) in {summary.seconds:.1f} s"
-    )
-    if summary.embedded_chunks:
-        rate = summary.embedded_tokens / max(summary.embed_seconds, 1e-9)
-        typer.echo(
-            f"embedded {summary.embedded_chunks} chunks, {summary.embedded_tokens} tokens "
-            f"in {summary.embed_seconds:.1f} s ({rate:.0f} tokens/s)"
-        )
-    for skip in summary.skipped:
-        typer.echo(f"skipped {skip.where}: {skip.reason}", err=True)
+    typer.echo(report.summary_text(summary))
+    for line in report.skipped_lines(summary):
+        typer.echo(line, err=True)
 
 
 @app.callback()
@@ -167,13 +157,7 @@ def index_info(index_dir: IndexDir = None, as_json: JsonOut = False) -> None:
         if as_json:
             _emit(info)
             return
-        typer.echo(f"index:      {info['index_dir']} ({info['generation']})")
-        typer.echo(f"documents:  {info['documents']}")
-        typer.echo(f"chunks:     {info['chunks']}")
-        typer.echo(f"model:      {info['model']} (dim {info['dim']}, {info['index_type']})")
-        typer.echo(f"size:       {info['size_bytes'] / 1e6:.2f} MB")
-        for doc_id, title in info["titles"].items():
-            typer.echo(f"  {doc_id}\t{title}")
+        typer.echo(report.info_text(info))
 
     _run(go)
 
@@ -183,14 +167,11 @@ def index_verify(index_dir: IndexDir = None, as_json: JsonOut = False) -> None:
     """Check the index end to end (files, offsets, vectors, model) and say what is wrong."""
 
     def go() -> None:
-        report = _app(index_dir).verify()
+        checked = _app(index_dir).verify()
         if as_json:
-            _emit({"ok": True, **report})
+            _emit({"ok": True, **checked})
         else:
-            typer.echo(
-                f"index OK: {report['documents']} articles, {report['chunks']} chunks "
-                f"({report['generation']}); model reproduces the stored vectors"
-            )
+            typer.echo(report.verify_text(checked))
 
     _run(go)
 
@@ -241,21 +222,9 @@ def search(
         if as_json:
             _emit({"id": None, "hits": [h.to_json() for h in hits]})
             return
-        if not hits:
-            typer.echo("no passages found")
-        for i, h in enumerate(hits, start=1):
-            where = f"{h.title} — {h.section}" if h.section else h.title
-            typer.echo(f"[{i}] {h.doc_id}  {where}  (score {h.score:.4f})")
-            typer.echo(f"    {h.text}\n")
+        typer.echo(report.hits_text(hits))
 
     _run(go)
-
-
-def _mark(text: str, start: int | None, end: int | None) -> str:
-    if start is None or end is None:
-        return text
-    on, off = ("\033[1;4m", "\033[0m") if sys.stdout.isatty() else ("【", "】")
-    return f"{text[:start]}{on}{text[start:end]}{off}{text[end:]}"
 
 
 def _print_answer(answer: Any) -> None:
@@ -264,10 +233,9 @@ def _print_answer(answer: Any) -> None:
 
 
 def _print_sources(answer: Any) -> None:
-    for c in answer.citations:
-        where = f"{c.title} — {c.section}" if c.section else c.title
-        typer.echo(f"\n[{c.n}] {where}  ({c.doc_id})")
-        typer.echo(f"    {_mark(c.text, c.answer_start, c.answer_end)}")
+    mark = ("\033[1;4m", "\033[0m") if sys.stdout.isatty() else ("【", "】")
+    if answer.citations:
+        typer.echo(report.sources_text(answer, mark))
 
 
 def _stream_answer(akhbar: Any, question: str) -> Any:
@@ -387,49 +355,6 @@ def serve(
     _run(go)
 
 
-def _format_summary(summary: dict[str, Any]) -> str:
-    order = [
-        "questions",
-        "recall@1",
-        "recall@5",
-        "recall@10",
-        "mrr@10",
-        "dense_recall@1",
-        "dense_recall@5",
-        "dense_recall@10",
-        "lexical_recall@1",
-        "lexical_recall@5",
-        "lexical_recall@10",
-        "contains",
-        "exact_match",
-        "f1",
-        "must",
-        "citation_accuracy",
-        "found_correct",
-        "refused",
-        "refused_answerable",
-        "answered_unanswerable",
-        "refusal_precision",
-        "refusal_recall",
-        "latency_mean_ms",
-        "latency_p95_ms",
-    ]
-    lines = ["| metric | value |", "|---|---|"]
-    for key in order:
-        if key in summary:
-            value = summary[key]
-            shown = f"{value:.3f}" if isinstance(value, float) else str(value)
-            lines.append(f"| {key} | {shown} |")
-    for kind, scores in summary.get("by_kind", {}).items():
-        parts = ", ".join(
-            f"{k} {v:.2f}"
-            for k, v in scores.items()
-            if "recall@5" in k or k in ("must", "found_correct", "contains")
-        )
-        lines.append(f"| kind={kind} | {parts} |")
-    return "\n".join(lines)
-
-
 @app.command("eval")
 def eval_cmd(
     path: Annotated[Path, typer.Argument(help="Seeds JSONL, SQuAD JSON, or *.questions.jsonl.")],
@@ -443,31 +368,21 @@ def eval_cmd(
     """Measure retrieval and answers on a question set (builds a temporary index for SQuAD sets)."""
 
     def go() -> None:
-        import tempfile
+        from akhbar.evaluation import evaluate_file
 
-        from akhbar.app import Akhbar
-        from qa.evaluate import evaluate, load_eval_set
-
-        eval_set = load_eval_set(path)
-        settings = _settings(index_dir)
-        with tempfile.TemporaryDirectory(prefix="akhbar-eval-") as tmp:
-            if eval_set.passages and index_dir is None:
-                passages = Path(tmp) / "passages.jsonl"
-                passages.write_text(
-                    "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in eval_set.passages),
-                    encoding="utf-8",
-                )
-                settings.index_dir = Path(tmp) / "index"
-                app_ = Akhbar(settings, progress=not as_json)
-                app_.build([passages])
-            else:
-                app_ = Akhbar(settings)
-            summary, rows = evaluate(app_, eval_set, limit=limit, seed=seed, progress=not as_json)
+        eval_set, summary, rows = evaluate_file(
+            path,
+            _settings(index_dir),
+            own_index=index_dir is not None,
+            limit=limit,
+            seed=seed,
+            progress=not as_json,
+        )
         if as_json:
             _emit({"set": eval_set.name, "summary": summary, "rows": [r.__dict__ for r in rows]})
         else:
             typer.echo(f"{eval_set.name}: {summary['questions']} questions")
-            typer.echo(_format_summary(summary))
+            typer.echo(report.metrics_table(summary))
 
     _run(go)
 
