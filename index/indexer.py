@@ -13,6 +13,7 @@ import numpy as np
 
 from index.config import SplitterSettings
 from index.embeddings import SentenceEmbeddings
+from index.errors import DocumentNotFound, NoArticlesError
 from index.reader import Article, Skipped, read_paths
 from index.splitter import Chunk, Splitter
 from index.store import (
@@ -193,7 +194,7 @@ class Indexer:
         read = read_paths(paths)
         summary = Summary(skipped=read.skipped)
         if not read.articles and not keep_others:
-            raise ValueError(
+            raise NoArticlesError(
                 "no article could be read from the given paths"
                 + (f" ({len(read.skipped)} skipped)" if read.skipped else "")
             )
@@ -299,7 +300,7 @@ class Indexer:
             What was done.
 
         Raises:
-            KeyError: An id is not in the index (nothing is changed).
+            DocumentNotFound: An id is not in the index (nothing is changed).
         """
         t0 = time.perf_counter()
         summary = Summary()
@@ -307,7 +308,7 @@ class Indexer:
             old = self.store.open()
             missing = [d for d in doc_ids if d not in old.docs]
             if missing:
-                raise KeyError(f"not in the index: {', '.join(missing)}")
+                raise DocumentNotFound(f"not in the index: {', '.join(missing)}")
             drop = set(doc_ids)
             keep_rows = [i for i, c in enumerate(old.chunks) if c["doc_id"] not in drop]
             vectors = (

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index.errors import ReadError
+
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
@@ -17,10 +19,6 @@ HTML_SUFFIXES = frozenset({".html", ".htm"})
 JSONL_SUFFIXES = frozenset({".jsonl"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
 MAX_FILE_BYTES = 50 * 1024 * 1024
-
-
-class ReadError(ValueError):
-    """An input path that cannot be read at all (missing, or holds no supported file)."""
 
 
 @dataclass

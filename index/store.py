@@ -22,6 +22,15 @@ from typing import Any
 
 import numpy as np
 
+from index.errors import (
+    IndexBusyError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+)
+from index.errors import (
+    IndexStoreError as IndexStoreError,
+)
 from index.lexical import LexicalIndex
 from index.reader import Article
 from index.splitter import Chunk
@@ -32,26 +41,6 @@ FORMAT_VERSION = 1
 HNSW_THRESHOLD = 200_000
 _CURRENT = "CURRENT"
 _LOCK = ".lock"
-
-
-class IndexStoreError(RuntimeError):
-    """Base class of index problems; the message names the fix."""
-
-
-class IndexMissingError(IndexStoreError):
-    """No index in the folder."""
-
-
-class IndexCorruptError(IndexStoreError):
-    """The index files are damaged or inconsistent."""
-
-
-class IndexMismatchError(IndexStoreError):
-    """The index was built with another model, splitter or format."""
-
-
-class IndexBusyError(IndexStoreError):
-    """Another writer holds the index lock."""
 
 
 @dataclass

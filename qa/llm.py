@@ -25,14 +25,11 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import PrivateAttr
 
 from qa.config import LLMSettings
+from qa.errors import LLMError
 from qa.extractive import NOT_FOUND_AR, NOT_FOUND_EN
 from qa.retriever import Hit
 
 log = logging.getLogger(__name__)
-
-
-class LLMError(RuntimeError):
-    """The chat model is unavailable, failed, or took too long (the caller falls back)."""
 
 
 # --- the llama.cpp backend -------------------------------------------------------------------

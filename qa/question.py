@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from index.arabic import normalize, terms
+from qa.errors import BadHistory, EmptyQuestion, NoWordsQuestion, QuestionError, QuestionTooLong
 
 QType = Literal["who", "when", "how_many", "where", "yes_no", "what"]
 
@@ -36,10 +37,6 @@ _QTYPE_PATTERNS: list[tuple[QType, re.Pattern[str]]] = [
 _LATIN = re.compile(r"[A-Za-z]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _WORDY = re.compile(r"[^\W_]", re.UNICODE)
-
-
-class QuestionError(ValueError):
-    """A question that cannot be asked, with the reason to show."""
 
 
 @dataclass
@@ -73,13 +70,11 @@ def validate(text: str, max_chars: int) -> str:
         raise QuestionError("the question must be text")
     text = unicodedata.normalize("NFC", text).strip()
     if not text:
-        raise QuestionError("the question is empty: type a question about the articles")
+        raise EmptyQuestion("the question is empty: type a question about the articles")
     if len(text) > max_chars:
-        raise QuestionError(
-            f"the question is too long ({len(text)} characters; the limit is {max_chars})"
-        )
+        raise QuestionTooLong(len(text), max_chars)
     if not _WORDY.search(text):
-        raise QuestionError("the question has no words: type a question about the articles")
+        raise NoWordsQuestion("the question has no words: type a question about the articles")
     return text
 
 
@@ -98,7 +93,7 @@ def validate_history(history: object) -> list[tuple[str, str]]:
     if history is None:
         return []
     if not isinstance(history, list | tuple):
-        raise QuestionError("history must be a list of [question, answer] pairs")
+        raise BadHistory("history must be a list of [question, answer] pairs")
     pairs = []
     for i, turn in enumerate(history):
         if (
@@ -106,7 +101,7 @@ def validate_history(history: object) -> list[tuple[str, str]]:
             or len(turn) != 2
             or not all(isinstance(x, str) for x in turn)
         ):
-            raise QuestionError(f"history turn {i + 1} is not a [question, answer] pair of strings")
+            raise BadHistory(f"history turn {i + 1} is not a [question, answer] pair of strings")
         pairs.append((turn[0], turn[1]))
     return pairs
 

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from qa.question import QuestionError
+from index.errors import IndexStoreError, ReadError
+from qa.errors import BadHistory, EmptyQuestion, QuestionError, QuestionTooLong
 from ui import render
 from ui.assets import CSS, FONT_STACK, HEAD, MONO_STACK
 from ui.config import ServerSettings
+from ui.errors import AuthSettingError
 from ui.protocols import Backend
 from ui.uploads import ALLOWED_SUFFIXES, UploadRejected, stage_uploads
 
@@ -100,18 +102,15 @@ def friendly_error(exc: BaseException) -> str:
     Returns:
         A message for the chat.
     """
+    if isinstance(exc, QuestionTooLong):
+        return f"السؤال طويل جداً ({exc.length} حرفاً، والحد {exc.limit}). اختصره وأعد المحاولة."
+    if isinstance(exc, EmptyQuestion):
+        return "السؤال فارغ أو بلا كلمات: اكتب سؤالاً عن الأخبار المفهرسة."
+    if isinstance(exc, BadHistory):
+        return "تعذّر فهم سياق المحادثة. ابدأ «محادثة جديدة» وأعد طرح السؤال."
     if isinstance(exc, QuestionError):
-        msg = str(exc)
-        if "too long" in msg:
-            numbers = re.findall(r"\d+", msg)
-            detail = f" ({numbers[0]} حرفاً، والحد {numbers[1]})" if len(numbers) >= 2 else ""
-            return f"السؤال طويل جداً{detail}. اختصره وأعد المحاولة."
-        if "empty" in msg or "no words" in msg:
-            return "السؤال فارغ أو بلا كلمات: اكتب سؤالاً عن الأخبار المفهرسة."
-        if "history" in msg:
-            return "تعذّر فهم سياق المحادثة. ابدأ «محادثة جديدة» وأعد طرح السؤال."
         return "تعذّر قبول هذا السؤال. أعد صياغته وحاول مرة أخرى."
-    if any(cls.__name__ == "IndexStoreError" for cls in type(exc).__mro__):
+    if isinstance(exc, IndexStoreError):
         return (
             "الفهرس غير متاح الآن (لم يُبنَ بعد، أو يجري تحديثه، أو بُني بنموذج آخر). "
             "أعد المحاولة بعد قليل، أو أعد بناءه بالأمر: akhbar index build"
@@ -143,13 +142,13 @@ def parse_auth(auth: str) -> tuple[str, str] | None:
         The pair, or None.
 
     Raises:
-        ValueError: Not of the form `user:password` with both parts non-empty.
+        AuthSettingError: Not of the form `user:password` with both parts non-empty.
     """
     if not auth:
         return None
     user, sep, password = auth.partition(":")
     if not sep or not user or not password:
-        raise ValueError("the server auth setting must look like `user:password`")
+        raise AuthSettingError("the server auth setting must look like `user:password`")
     return user, password
 
 
@@ -283,7 +282,7 @@ class _Handlers:
             report(0.2, desc=f"جارٍ قراءة {len(staged.files)} ملف وحساب المتجهات…")
             summary = self.akhbar.add(staged.files)
             report(1.0, desc="اكتملت الفهرسة")
-        except ValueError as exc:  # no article could be read (and other input problems)
+        except ReadError as exc:  # no article could be read
             log.info("upload not indexed: %s", exc)
             html = render.upload_summary_html(
                 None,
@@ -548,7 +547,7 @@ def serve(
         ready: Called with the page's address once the server listens.
 
     Raises:
-        ValueError: `auth` is malformed.
+        AuthSettingError: `auth` is malformed.
         OSError: The address cannot be listened on.
     """
     credentials = parse_auth(auth)

@@ -11,15 +11,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from ui.errors import UploadRejected
+
 log = logging.getLogger(__name__)
 
 ALLOWED_SUFFIXES = (".txt", ".html", ".htm", ".md", ".jsonl")
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 _MAX_NAME = 120
-
-
-class UploadRejected(ValueError):
-    """An upload refused as a whole (nothing is indexed); the message is shown to the user."""
 
 
 @dataclass

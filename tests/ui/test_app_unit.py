@@ -10,8 +10,9 @@ from typing import Any
 import gradio as gr
 import pytest
 
+from index.errors import IndexMissingError
 from qa.chain import Answer, Citation
-from qa.question import QuestionError
+from qa.errors import BadHistory, NoWordsQuestion, QuestionError, QuestionTooLong
 from ui import render
 from ui.app import _Handlers, build_app, friendly_error, parse_auth, plain_answer
 from ui.uploads import Upload, UploadRejected, safe_name, stage_uploads
@@ -194,7 +195,7 @@ class _StubApp:
     def stream(self, question: str, history: Any = None) -> Any:
         self.histories.append([list(p) for p in history or []])
         if not question.strip("؟? "):
-            raise QuestionError("the question has no words: type a question about the articles")
+            raise NoWordsQuestion("the question has no words: type a question about the articles")
         answer = self.answers.pop(0)
         words = answer.answer.split(" ")
         for i in range(1, len(words)):
@@ -252,9 +253,15 @@ def test_chat_errors_are_friendly(seeded: Any) -> None:
     h = _Handlers(Broken(seeded, []), 1.0, 3)  # type: ignore[arg-type]
     chat = run(h.respond("سؤال", [], [], []))[-1][0]
     assert "secret" not in chat[-1]["content"] and "خطأ غير متوقع" in chat[-1]["content"]
-    assert "طويل جداً (2500 حرفاً، والحد 2000)" in friendly_error(
-        QuestionError("the question is too long (2500 characters; the limit is 2000)")
-    )
+    assert "طويل جداً (2500 حرفاً، والحد 2000)" in friendly_error(QuestionTooLong(2500, 2000))
+
+
+def test_friendly_error_maps_exception_types_not_text() -> None:
+    # The message text plays no part: the same English words under another type map elsewhere.
+    assert "سياق المحادثة" in friendly_error(BadHistory("the question is too long"))
+    assert "تعذّر قبول" in friendly_error(QuestionError("history is empty"))
+    assert "الفهرس غير متاح" in friendly_error(IndexMissingError("no index"))
+    assert "خطأ غير متوقع" in friendly_error(ValueError("the question is empty"))
 
 
 def test_api_ask_returns_answer_json(seeded: Any) -> None:
