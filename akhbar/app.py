@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -13,8 +13,9 @@ from langchain_core.language_models import BaseChatModel
 from akhbar.settings import Settings
 from index.embeddings import SentenceEmbeddings, make_embeddings
 from index.indexer import Indexer, Summary
+from index.protocols import Store
 from index.splitter import Chunk
-from index.store import IndexStore
+from index.stores import make_store
 from qa.chain import Answer, AnswerEngine
 from qa.retriever import Hit, Mode, Searcher
 
@@ -51,9 +52,9 @@ class Akhbar:
         return self._embeddings or make_embeddings(self.settings.embedding)
 
     @cached_property
-    def store(self) -> IndexStore:
-        """The index folder."""
-        return IndexStore(self.settings.index_dir)
+    def store(self) -> Store:
+        """The index store the settings choose (a folder, or a PostgreSQL database)."""
+        return make_store(self.settings.store, self.settings.index_dir)
 
     @cached_property
     def indexer(self) -> Indexer:
@@ -117,8 +118,9 @@ class Akhbar:
 
         snap = self.store.open()
         fix = "rebuild it with `akhbar index build PATH --rebuild`"
+        docs = dict(snap.docs)
         for chunk in snap.chunks:
-            doc = snap.docs.get(chunk["doc_id"])
+            doc = docs.get(chunk["doc_id"])
             if doc is None or doc["text"][chunk["start"] : chunk["end"]] != chunk["text"]:
                 raise IndexCorruptError(
                     f"chunk {chunk['chunk_id']} does not match its article; {fix}"
@@ -134,12 +136,12 @@ class Akhbar:
             if float(fresh @ vectors[0]) < 0.99:
                 raise IndexCorruptError(f"the model no longer reproduces the stored vectors; {fix}")
         return {
-            "documents": len(snap.docs),
+            "documents": len(docs),
             "chunks": len(snap.chunks),
-            "generation": snap.path.name,
+            "generation": snap.generation,
         }
 
-    def articles(self) -> dict[str, dict[str, Any]]:
+    def articles(self) -> Mapping[str, dict[str, Any]]:
         """The indexed articles by id (`text`, `title`, ...), as the live index holds them."""
         return self.searcher.snapshot().docs
 
@@ -147,8 +149,9 @@ class Akhbar:
         """Documents, chunks, model and size of the live index."""
         manifest = self.store.read_manifest()
         return {
-            "index_dir": str(self.store.root),
-            "generation": self.store.current_path().name,
+            "index_dir": self.store.location,
+            "store": self.settings.store.backend,
+            "generation": self.store.generation(),
             "documents": len(manifest.documents),
             "chunks": manifest.chunks,
             "model": manifest.embedding.get("model"),

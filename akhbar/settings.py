@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.config import DATA_DIR, EmbeddingSettings, SplitterSettings
+from index.config import DATA_DIR, EmbeddingSettings, SplitterSettings, StoreSettings
 from qa.config import AnswerSettings, LLMSettings, RetrievalSettings
 from ui.config import ServerSettings
 
@@ -20,6 +20,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "SplitterSettings",
+    "StoreSettings",
     "settings_table",
 ]
 
@@ -32,8 +33,10 @@ class Settings(BaseSettings):
     )
 
     index_dir: Path = Field(
-        default=DATA_DIR / "index", description="Folder holding the index (FAISS, BM25, chunks)."
+        default=DATA_DIR / "index",
+        description="Folder holding the index (FAISS, BM25, chunks) when the store is `faiss`.",
     )
+    store: StoreSettings = Field(default_factory=StoreSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     splitter: SplitterSettings = Field(default_factory=SplitterSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)

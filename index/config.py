@@ -1,11 +1,12 @@
-"""The index layer's settings: the embedding model and how articles are cut into chunks."""
+"""The index layer's settings: the embedding model, how articles are cut into chunks, the store."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 DATA_DIR = Path(user_data_dir("akhbar"))
 """Where akhbar keeps its models and, by default, its index."""
@@ -44,4 +45,37 @@ class SplitterSettings(BaseModel):
     )
     overlap_sentences: int = Field(
         default=1, ge=0, le=3, description="Sentences repeated from the previous chunk."
+    )
+
+
+class StoreSettings(BaseModel):
+    """Where the index lives: a folder of FAISS + BM25 files, or a PostgreSQL database."""
+
+    backend: Literal["faiss", "postgres"] = Field(
+        default="faiss",
+        description=(
+            "`faiss` (files in the index folder, one machine) or `postgres` "
+            "(PostgreSQL + pgvector at `dsn`, shared by many akhbar processes)."
+        ),
+    )
+    dsn: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "PostgreSQL connection string for the `postgres` backend, e.g. "
+            "`postgresql://user:pass@host:5432/db` (`make postgres` prints a local one)."
+        ),
+    )
+    schema_name: str = Field(
+        default="akhbar",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL schema holding akhbar's tables (one index per schema).",
+    )
+    lock_timeout_s: float = Field(
+        default=120.0, gt=0, description="Seconds a writer waits for another writer."
+    )
+    hnsw_ef_search: int = Field(
+        default=1000,
+        ge=1,
+        le=1000,
+        description="pgvector `hnsw.ef_search` for HNSW searches (higher: closer to exact).",
     )

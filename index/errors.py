@@ -49,3 +49,11 @@ class IndexMismatchError(IndexStoreError):
 
 class IndexBusyError(IndexStoreError):
     """Another writer holds the index lock."""
+
+
+class StoreConnectionError(IndexStoreError):
+    """The index database cannot be reached (bad address, server down, wrong credentials)."""
+
+
+class StoreSetupError(IndexStoreError):
+    """The index database lacks something akhbar needs (an extension, a permission)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,14 +14,13 @@ import numpy as np
 from index.config import SplitterSettings
 from index.embeddings import SentenceEmbeddings
 from index.errors import DocumentNotFound, NoArticlesError
+from index.protocols import Store, StoreSnapshot
 from index.reader import Article, Skipped, read_paths
 from index.splitter import Chunk, Splitter
 from index.store import (
     DocEntry,
     IndexMismatchError,
-    IndexStore,
     Manifest,
-    Snapshot,
     choose_index_type,
 )
 
@@ -76,7 +75,7 @@ class Indexer:
 
     def __init__(
         self,
-        store: IndexStore,
+        store: Store,
         embeddings: SentenceEmbeddings,
         splitter: SplitterSettings,
         index_type: str = "auto",
@@ -145,7 +144,7 @@ class Indexer:
         summary.embed_seconds += time.perf_counter() - start
         return np.concatenate(parts)
 
-    def _load_existing(self, rebuild: bool) -> Snapshot | None:
+    def _load_existing(self, rebuild: bool) -> StoreSnapshot | None:
         if rebuild or not self.store.exists():
             return None
         snapshot = self.store.open()
@@ -200,7 +199,7 @@ class Indexer:
             )
         with self.store.lock():
             old = self._load_existing(rebuild)
-            old_docs: dict[str, dict[str, Any]] = old.docs if old else {}
+            old_docs: Mapping[str, dict[str, Any]] = old.docs if old else {}
             old_rows = old.doc_rows() if old else {}
             old_vectors = old.vectors() if old else None
             splitter = Splitter(self.embeddings.count_tokens, self.splitter_config)

@@ -13,6 +13,11 @@ from index.arabic import terms
 
 log = logging.getLogger(__name__)
 
+BM25_K1 = 1.2
+BM25_B = 0.75
+EMPTY_TERM = "\u2205"
+"""The one term of a chunk that has no other, so that every row has a length."""
+
 
 def _bm25s() -> Any:
     """Import bm25s, which sets its own logger to DEBUG on import; keep it at our level."""
@@ -46,8 +51,8 @@ class LexicalIndex:
             The index.
         """
         bm25s = _bm25s()
-        bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        corpus = [terms(t) or ["\u2205"] for t in texts]
+        bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        corpus = [terms(t) or [EMPTY_TERM] for t in texts]
         if corpus:
             bm25.index(corpus, show_progress=False)
         return cls(bm25, len(corpus))

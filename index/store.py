@@ -1,46 +1,39 @@
-"""The on-disk index: FAISS vectors, BM25, chunks and articles in one folder, written atomically.
-
-Layout: `<index_dir>/CURRENT` names the live generation folder `gen-<n>/`, which holds
-`manifest.json`, `vectors.faiss`, `chunks.jsonl`, `docs.jsonl` and `lexical/`. A writer builds
-a new generation in a temporary folder, renames it into place and then swaps `CURRENT` with
-`os.replace`, so a reader (or a crash at any point) sees the old index or the new one, never a
-mix. Writers take a file lock; stale temporary folders are removed by the next writer.
-"""
+"""What every index store shares: the manifest of an index generation (errors: `index.errors`)."""
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import shutil
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from index.errors import (
     IndexBusyError,
     IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
+    IndexStoreError,
+    StoreConnectionError,
+    StoreSetupError,
 )
-from index.errors import (
-    IndexStoreError as IndexStoreError,
-)
-from index.lexical import LexicalIndex
-from index.reader import Article
-from index.splitter import Chunk
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "FORMAT_VERSION",
+    "HNSW_THRESHOLD",
+    "DocEntry",
+    "IndexBusyError",
+    "IndexCorruptError",
+    "IndexMismatchError",
+    "IndexMissingError",
+    "IndexStoreError",
+    "Manifest",
+    "StoreConnectionError",
+    "StoreSetupError",
+    "choose_index_type",
+]
 
 FORMAT_VERSION = 1
 HNSW_THRESHOLD = 200_000
-_CURRENT = "CURRENT"
-_LOCK = ".lock"
 
 
 @dataclass
@@ -61,7 +54,7 @@ class Manifest:
     dim: int
     splitter: dict[str, Any]
     index_type: str
-    documents: dict[str, DocEntry] = field(default_factory=dict)
+    documents: Mapping[str, DocEntry] = field(default_factory=dict)
     chunks: int = 0
     format_version: int = FORMAT_VERSION
     created: float = field(default_factory=time.time)
@@ -117,295 +110,10 @@ def choose_index_type(requested: str, rows: int) -> str:
     return "hnsw" if rows >= HNSW_THRESHOLD else "flat"
 
 
-def make_faiss_index(vectors: np.ndarray, index_type: str) -> Any:
-    """Build a FAISS inner-product index over unit vectors.
+def __getattr__(name: str) -> Any:
+    """Keep `from index.store import IndexStore` working: the FAISS store moved to `index.stores`."""
+    if name in ("IndexStore", "Snapshot", "make_faiss_index"):
+        from index.stores import faiss_store
 
-    Args:
-        vectors: `(n, dim)` float32.
-        index_type: `flat` or `hnsw`.
-
-    Returns:
-        The FAISS index holding the vectors in row order.
-    """
-    import faiss
-
-    dim = vectors.shape[1]
-    if index_type == "hnsw":
-        index: Any = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        # Saved with the index. At 1M chunks (bench/scale.py, docs/benchmarks.md) recall@10
-        # against exact search was 0.89 with efSearch 128, 0.96 with 512 and 0.98 with 1024,
-        # at ~2 ms a question on 2 cores (exact search: ~140 ms).
-        index.hnsw.efSearch = 1024
-    else:
-        index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
-def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False))
-            fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class Snapshot:
-    """One loaded, read-only index generation."""
-
-    def __init__(
-        self,
-        path: Path,
-        manifest: Manifest,
-        chunks: list[dict[str, Any]],
-        docs: dict[str, dict[str, Any]],
-        faiss_index: Any,
-        lexical: LexicalIndex,
-    ) -> None:
-        """Hold a loaded generation (use `IndexStore.open`)."""
-        self.path = path
-        self.manifest = manifest
-        self.chunks = chunks
-        self.docs = docs
-        self.faiss_index = faiss_index
-        self.lexical = lexical
-
-    def __len__(self) -> int:
-        return len(self.chunks)
-
-    def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Nearest chunks by inner product.
-
-        Args:
-            query_vector: A unit vector of the index's dimension.
-            k: How many.
-
-        Returns:
-            `(row, score)` pairs, best first.
-        """
-        if not self.chunks:
-            return []
-        q = np.ascontiguousarray(query_vector, dtype=np.float32).reshape(1, -1)
-        scores, rows = self.faiss_index.search(q, min(k, len(self.chunks)))
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
-
-    def vectors(self) -> np.ndarray:
-        """All stored vectors in row order."""
-        n = self.faiss_index.ntotal
-        if n == 0:
-            return np.zeros((0, self.manifest.dim), dtype=np.float32)
-        return np.asarray(self.faiss_index.reconstruct_n(0, n), dtype=np.float32)
-
-    def doc_rows(self) -> dict[str, list[int]]:
-        """Rows of each document's chunks."""
-        rows: dict[str, list[int]] = {}
-        for i, chunk in enumerate(self.chunks):
-            rows.setdefault(chunk["doc_id"], []).append(i)
-        return rows
-
-
-class IndexStore:
-    """Reads and atomically writes the index folder."""
-
-    def __init__(self, root: Path, lock_timeout: float = 120.0) -> None:
-        """Point at an index folder (nothing is read yet).
-
-        Args:
-            root: The index folder.
-            lock_timeout: Seconds a writer waits for another writer.
-        """
-        self.root = Path(root)
-        self.lock_timeout = lock_timeout
-
-    def exists(self) -> bool:
-        """Whether an index has been written here."""
-        return (self.root / _CURRENT).is_file()
-
-    def current_path(self) -> Path:
-        """Folder of the live generation.
-
-        Raises:
-            IndexMissingError: There is no index.
-            IndexCorruptError: CURRENT names a missing folder.
-        """
-        pointer = self.root / _CURRENT
-        if not pointer.is_file():
-            raise IndexMissingError(
-                f"no index in {self.root}; create one with `akhbar index build PATH`"
-            )
-        name = pointer.read_text().strip()
-        path = self.root / name
-        if not name.startswith("gen-") or not path.is_dir():
-            raise IndexCorruptError(
-                f"index in {self.root} is damaged (CURRENT names {name!r}); "
-                "rebuild it with `akhbar index build PATH --rebuild`"
-            )
-        return path
-
-    def read_manifest(self) -> Manifest:
-        """The live generation's manifest (cheap: no vectors loaded)."""
-        path = self.current_path()
-        try:
-            data = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise IndexCorruptError(
-                f"index manifest in {path} is unreadable ({exc}); rebuild with "
-                "`akhbar index build PATH --rebuild`"
-            ) from exc
-        try:
-            return Manifest.from_json(data)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise IndexCorruptError(f"index manifest in {path} is malformed: {exc}") from exc
-
-    def open(self) -> Snapshot:
-        """Load the live generation completely.
-
-        Returns:
-            The snapshot.
-
-        Raises:
-            IndexMissingError: No index.
-            IndexCorruptError: Files missing, truncated or inconsistent.
-            IndexMismatchError: Another format version.
-        """
-        import faiss
-
-        manifest = self.read_manifest()
-        path = self.current_path()
-        fix = "rebuild it with `akhbar index build PATH --rebuild`"
-        try:
-            chunks = _read_jsonl(path / "chunks.jsonl")
-            docs = {d["doc_id"]: d for d in _read_jsonl(path / "docs.jsonl")}
-            index = faiss.read_index(str(path / "vectors.faiss"))
-            lexical = LexicalIndex.load(path / "lexical", len(chunks))
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            raise IndexCorruptError(f"index in {path} is damaged ({exc}); {fix}") from exc
-        if not (len(chunks) == manifest.chunks == index.ntotal):
-            raise IndexCorruptError(
-                f"index in {path} is inconsistent: manifest {manifest.chunks} chunks, "
-                f"chunk store {len(chunks)}, vectors {index.ntotal}; {fix}"
-            )
-        if index.ntotal and index.d != manifest.dim:
-            raise IndexCorruptError(f"index vectors have dimension {index.d}, not {manifest.dim}")
-        if set(docs) != set(manifest.documents):
-            raise IndexCorruptError(f"index in {path}: article store and manifest disagree; {fix}")
-        return Snapshot(path, manifest, chunks, docs, index, lexical)
-
-    @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the writer lock.
-
-        Raises:
-            IndexBusyError: Another writer kept it past the timeout.
-        """
-        from filelock import FileLock, Timeout
-
-        self.root.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.root / _LOCK), timeout=self.lock_timeout)
-        try:
-            with lock:
-                yield
-        except Timeout as exc:
-            raise IndexBusyError(
-                f"another akhbar process is writing the index in {self.root}; "
-                "try again when it has finished"
-            ) from exc
-
-    def _clean_stale(self, keep: set[str]) -> None:
-        for entry in self.root.iterdir():
-            if entry.name.startswith(".tmp-") or (
-                entry.name.startswith("gen-") and entry.name not in keep
-            ):
-                shutil.rmtree(entry, ignore_errors=True)
-
-    def write(
-        self,
-        manifest: Manifest,
-        chunks: Sequence[Chunk],
-        articles: Sequence[Article],
-        vectors: np.ndarray,
-    ) -> Path:
-        """Write a new generation and make it live atomically. Call under `lock()`.
-
-        Args:
-            manifest: Its manifest (chunk count and documents must match).
-            chunks: All chunks in row order.
-            articles: All articles.
-            vectors: `(len(chunks), dim)` unit vectors in row order.
-
-        Returns:
-            The new generation's folder.
-        """
-        if len(chunks) != len(vectors):
-            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
-        self.root.mkdir(parents=True, exist_ok=True)
-        previous = (self.root / _CURRENT).read_text().strip() if self.exists() else ""
-        self._clean_stale(keep={previous})
-        name = f"gen-{time.time_ns()}"
-        tmp = self.root / f".tmp-{name}"
-        tmp.mkdir()
-        import faiss
-
-        faiss.write_index(
-            make_faiss_index(vectors, manifest.index_type), str(tmp / "vectors.faiss")
-        )
-        _write_jsonl(tmp / "chunks.jsonl", [asdict(c) for c in chunks])
-        _write_jsonl(
-            tmp / "docs.jsonl",
-            [
-                {
-                    "doc_id": a.doc_id,
-                    "title": manifest.documents[a.doc_id].title,
-                    "article_title": a.title,
-                    "text": a.text,
-                    "url": a.url,
-                    "date": a.date,
-                    "source": a.source,
-                    "meta": a.meta,
-                }
-                for a in articles
-            ],
-        )
-        LexicalIndex.build([c.embed_text() for c in chunks]).save(tmp / "lexical")
-        with (tmp / "manifest.json").open("w", encoding="utf-8") as fh:
-            json.dump(manifest.to_json(), fh, ensure_ascii=False, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        _fsync_dir(tmp)
-        final = self.root / name
-        os.replace(tmp, final)
-        pointer_tmp = self.root / f".tmp-{_CURRENT}-{name}"
-        with pointer_tmp.open("w") as fh:
-            fh.write(name)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(pointer_tmp, self.root / _CURRENT)
-        _fsync_dir(self.root)
-        # Keep the previous generation for readers that are still loading it.
-        self._clean_stale(keep={name, previous})
-        log.info("index written: %s (%d chunks)", final, len(chunks))
-        return final
-
-    def size_on_disk(self) -> int:
-        """Bytes used by the live generation."""
-        path = self.current_path()
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        return getattr(faiss_store, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

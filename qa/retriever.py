@@ -1,4 +1,4 @@
-"""Hybrid retrieval: FAISS dense search fused with BM25 by weighted reciprocal-rank fusion."""
+"""Hybrid retrieval: the store's dense search fused with BM25 by weighted reciprocal-rank fusion."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from index.embeddings import SentenceEmbeddings
-from index.store import IndexMismatchError, IndexStore, Snapshot
+from index.protocols import Store, StoreSnapshot
+from index.store import IndexMismatchError
 from qa.config import RetrievalSettings
 
 log = logging.getLogger(__name__)
@@ -72,36 +73,36 @@ class Searcher:
 
     def __init__(
         self,
-        store: IndexStore,
+        store: Store,
         embeddings: SentenceEmbeddings,
         settings: RetrievalSettings | None = None,
     ) -> None:
         """Configure (cheap: nothing is loaded until the first search or `warm_up`).
 
         Args:
-            store: The index folder.
+            store: The index store.
             embeddings: The query embedder; must be the model that built the index.
             settings: Retrieval parameters.
         """
         self.store = store
         self.embeddings = embeddings
         self.settings = settings or RetrievalSettings()
-        self._snapshot: Snapshot | None = None
+        self._snapshot: StoreSnapshot | None = None
         self._lock = threading.Lock()
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self) -> StoreSnapshot:
         """The live index, reloaded if a writer has replaced it since the last call."""
-        live = self.store.current_path()
+        live = self.store.generation()
         snap = self._snapshot
-        if snap is not None and snap.path == live:
+        if snap is not None and snap.generation == live:
             return snap
         with self._lock:
-            if self._snapshot is None or self._snapshot.path != live:
+            if self._snapshot is None or self._snapshot.generation != live:
                 snap = self.store.open()
                 wanted = self.embeddings.describe()
                 if snap.manifest.embedding != wanted:
                     raise IndexMismatchError(
-                        f"the index in {self.store.root} was built with "
+                        f"the index in {self.store.location} was built with "
                         f"{snap.manifest.embedding['model']!r} (prompts "
                         f"{snap.manifest.embedding.get('query_prompt')!r}/"
                         f"{snap.manifest.embedding.get('passage_prompt')!r}) but the settings ask "
@@ -110,7 +111,7 @@ class Searcher:
                         "`akhbar index build PATH... --rebuild` or change the settings back"
                     )
                 self._snapshot = snap
-                log.info("loaded index %s (%d chunks)", snap.path, len(snap))
+                log.info("loaded index %s (%d chunks)", snap.generation, len(snap))
             return self._snapshot
 
     def warm_up(self) -> None:
@@ -129,7 +130,7 @@ class Searcher:
         """
         return self.embeddings.encode_queries([query])[0]
 
-    def _hit(self, snap: Snapshot, row: int, score: float) -> Hit:
+    def _hit(self, snap: StoreSnapshot, row: int, score: float) -> Hit:
         c = snap.chunks[row]
         return Hit(
             doc_id=c["doc_id"],

@@ -1,0 +1,118 @@
+"""Interfaces of the index layer: what the indexer writes to a store and what the searcher reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from index.reader import Article
+from index.splitter import Chunk
+from index.store import Manifest
+
+
+class LexicalSearch(Protocol):
+    """BM25 over akhbar's Arabic terms (`index.arabic.terms`), one row per chunk."""
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Top rows for a query: `(row, score)` pairs, best first, positive scores only."""
+        ...
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a stemmed term in this generation."""
+        ...
+
+
+@runtime_checkable
+class StoreSnapshot(Protocol):
+    """One generation of an index, read-only: rows are chunk positions `0..len-1`."""
+
+    @property
+    def manifest(self) -> Manifest:
+        """What the generation holds (articles, chunk count, model, splitter)."""
+        ...
+
+    @property
+    def chunks(self) -> Sequence[dict[str, Any]]:
+        """Chunk records by row (`doc_id`, `chunk_id`, `title`, `section`, `text`, `start`, `end`)."""
+        ...
+
+    @property
+    def docs(self) -> Mapping[str, dict[str, Any]]:
+        """Article records by id (`text`, `title`, `article_title`, `url`, `date`, `meta`, ...)."""
+        ...
+
+    @property
+    def lexical(self) -> LexicalSearch:
+        """BM25 search over the generation's chunks."""
+        ...
+
+    @property
+    def generation(self) -> str:
+        """Identity of this generation; a new write gives a new one."""
+        ...
+
+    def __len__(self) -> int:
+        """Number of chunks."""
+        ...
+
+    def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Nearest rows by cosine similarity (unit vectors: inner product), best first."""
+        ...
+
+    def vectors(self) -> np.ndarray:
+        """All vectors in row order, `(len, dim)` float32."""
+        ...
+
+    def doc_rows(self) -> dict[str, list[int]]:
+        """Rows of each article's chunks."""
+        ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where an index lives: written by `index.indexer.Indexer`, read by `qa.retriever.Searcher`.
+
+    Writes replace the live generation atomically: readers see the old one or the new one.
+    """
+
+    @property
+    def location(self) -> str:
+        """Where the index is (a folder, a database schema), for messages."""
+        ...
+
+    def exists(self) -> bool:
+        """Whether an index has been written."""
+        ...
+
+    def generation(self) -> str:
+        """Identity of the live generation (cheap; readers poll it to reload)."""
+        ...
+
+    def read_manifest(self) -> Manifest:
+        """The live generation's manifest, without loading vectors."""
+        ...
+
+    def open(self) -> StoreSnapshot:
+        """The live generation."""
+        ...
+
+    def lock(self) -> AbstractContextManager[None]:
+        """Hold the single-writer lock (raises `IndexBusyError` after the timeout)."""
+        ...
+
+    def write(
+        self,
+        manifest: Manifest,
+        chunks: Sequence[Chunk],
+        articles: Sequence[Article],
+        vectors: np.ndarray,
+    ) -> Any:
+        """Make `articles` (with their chunks and vectors, in row order) the live index."""
+        ...
+
+    def size_on_disk(self) -> int:
+        """Bytes used by the live index."""
+        ...
