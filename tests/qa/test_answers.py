@@ -15,6 +15,12 @@ from qa.question import QuestionError
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(params=["faiss", "postgres"])
+def akhbar(request: pytest.FixtureRequest, akhbar: Any) -> Any:
+    """Every test here runs over both stores: the FAISS folder and PostgreSQL + pgvector."""
+    return akhbar if request.param == "faiss" else request.getfixturevalue("akhbar_pg")
+
+
 def holds_must(answer: str, must: list[list[str]]) -> bool:
     text = normalize(answer)
     return all(any(normalize(alt) in text for alt in group) for group in must)

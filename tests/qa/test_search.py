@@ -14,6 +14,12 @@ from qa.retriever import rrf
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(params=["faiss", "postgres"])
+def akhbar(request: pytest.FixtureRequest, akhbar: Any) -> Any:
+    """Every test here runs over both stores: the FAISS folder and PostgreSQL + pgvector."""
+    return akhbar if request.param == "faiss" else request.getfixturevalue("akhbar_pg")
+
+
 def test_dev_questions_find_their_article_in_top3(
     akhbar: Any, seeds_dev: list[dict[str, Any]]
 ) -> None:
