@@ -192,14 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.action == "start":
-            print(f"PostgreSQL + pgvector on 127.0.0.1, data in {args.data}")
-            print(start(args.data, args.port))
+            url = start(args.data, args.port)
+            sys.stdout.write(f"PostgreSQL + pgvector on 127.0.0.1, data in {args.data}\n{url}\n")
         elif stop(args.data):
-            print(f"stopped the server on {args.data}")
+            sys.stdout.write(f"stopped the server on {args.data}\n")
         else:
-            print(f"no server running on {args.data}")
+            sys.stdout.write(f"no server running on {args.data}\n")
     except (LocalServerError, subprocess.TimeoutExpired, OSError) as exc:
-        print(f"akhbar: error: {exc}", file=sys.stderr)
+        sys.stderr.write(f"akhbar: error: {exc}\n")
         return 2
     return 0
 
