@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from akhbar.app import Akhbar
 from akhbar.settings import Settings
+from index.stores.postgres import PostgresStore
 from qa.evaluate import EvalSet, Row, evaluate, load_eval_set
 
 
@@ -24,7 +26,8 @@ def evaluate_file(
     """Load a question set and score retrieval and answers on it.
 
     A set that brings its passages (SQuAD JSON, `*.questions.jsonl`) is indexed into a temporary
-    folder unless `own_index` says the caller chose an index folder.
+    folder (with the postgres store: a temporary schema, dropped afterwards) unless `own_index`
+    says the caller chose an index folder.
 
     Args:
         path: Seeds JSONL, SQuAD JSON, or `*.questions.jsonl`.
@@ -46,9 +49,16 @@ def evaluate_file(
                 encoding="utf-8",
             )
             settings.index_dir = Path(tmp) / "index"
+            if settings.store.backend == "postgres":
+                settings.store.schema_name = f"akhbar_eval_{os.getpid()}"
             app = Akhbar(settings, progress=progress)
-            app.build([passages])
-        else:
-            app = Akhbar(settings)
+            try:
+                app.build([passages])
+                summary, rows = evaluate(app, eval_set, limit=limit, seed=seed, progress=progress)
+            finally:
+                if isinstance(app.store, PostgresStore):
+                    app.store.drop()
+            return eval_set, summary, rows
+        app = Akhbar(settings)
         summary, rows = evaluate(app, eval_set, limit=limit, seed=seed, progress=progress)
     return eval_set, summary, rows

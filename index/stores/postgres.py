@@ -313,6 +313,17 @@ class PostgresStore:
         )
         return int(row[0])
 
+    def drop(self) -> None:
+        """Delete the schema and everything in it (temporary indexes such as `akhbar eval`'s)."""
+        with self.lock():
+            assert self._writer is not None
+            with self._errors():
+                self._writer.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+        with self._conn_lock:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = None
+
     # -- writing -----------------------------------------------------------------------------
 
     @contextmanager
