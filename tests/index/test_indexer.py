@@ -118,7 +118,7 @@ def test_nothing_readable_leaves_index_untouched(fake_app: Any, tmp_path: Path) 
 KILL_SCRIPT = textwrap.dedent(
     """
     import os, sys
-    sys.path.insert(0, {tests!r})
+    sys.path.append({tests!r})  # after the repo: tests/index must not shadow index
     from conftest import FakeEmbeddings
     from akhbar.app import Akhbar
     from akhbar.settings import Settings
@@ -193,7 +193,7 @@ def test_truncated_vectors_file_is_a_clear_error(fake_app: Any, tmp_path: Path) 
 WRITER = textwrap.dedent(
     """
     import sys
-    sys.path.insert(0, {tests!r})
+    sys.path.append({tests!r})  # after the repo: tests/index must not shadow index
     from conftest import FakeEmbeddings
     from akhbar.app import Akhbar
     from akhbar.settings import Settings
