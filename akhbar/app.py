@@ -13,8 +13,8 @@ from langchain_core.language_models import BaseChatModel
 from akhbar.settings import Settings
 from index.embeddings import SentenceEmbeddings, make_embeddings
 from index.indexer import Indexer, Summary
+from index.passage import Passage
 from index.protocols import Store
-from index.splitter import Chunk
 from index.stores import make_store
 from qa.chain import Answer, AnswerEngine
 from qa.retriever import Hit, Mode, Searcher
@@ -132,7 +132,7 @@ class Akhbar:
         self.embeddings.warm_up()  # the default model folder is checked by hash as it loads
         if len(vectors):
             probe = snap.chunks[0]
-            fresh = self.embeddings.encode_passages([Chunk(**probe).embed_text()])[0]
+            fresh = self.embeddings.encode_passages([Passage.from_dict(probe).embed_text()])[0]
             if float(fresh @ vectors[0]) < 0.99:
                 raise IndexCorruptError(f"the model no longer reproduces the stored vectors; {fix}")
         return {

@@ -106,14 +106,11 @@ def sources_text(answer: Any, mark: tuple[str, str]) -> str:
     Returns:
         The citations (empty when there are none), each starting with a blank line.
     """
-    parts = []
-    for c in answer.citations:
-        text = c.text
-        if c.answer_start is not None and c.answer_end is not None:
-            s, e = c.answer_start, c.answer_end
-            text = f"{text[:s]}{mark[0]}{text[s:e]}{mark[1]}{text[e:]}"
-        parts.append(f"\n[{c.n}] {_where(c)}  ({c.doc_id})\n    {text}")
-    return "\n".join(parts)
+    on, off = mark
+    return "\n".join(
+        f"\n[{c.n}] {_where(c)}  ({c.doc_id})\n    {c.marked(lambda span: on + span + off)}"
+        for c in answer.citations
+    )
 
 
 def metrics_table(summary: dict[str, Any]) -> str:

@@ -203,7 +203,7 @@ def task_prepare() -> dict[str, Any]:
         summary = app.build([PASSAGES, SEEDS])
         snap = app.store.open()
         chunk_vectors = snap.vectors()
-        chunks = [Chunk(**c) for c in snap.chunks]
+        chunks = [Chunk.from_dict(c) for c in snap.chunks]
         articles = [d["text"] for d in snap.docs.values()]
     seen = {c.text for c in chunks}
     kinds = ["chunk"] * len(chunks)

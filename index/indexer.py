@@ -218,7 +218,7 @@ class Indexer:
                     rows = old_rows.get(doc_id, [])
                     articles.append(article)
                     titles[doc_id] = old.manifest.documents[doc_id].title
-                    chunk_lists[doc_id] = [Chunk(**old.chunks[r]) for r in rows]
+                    chunk_lists[doc_id] = [Chunk.from_dict(old.chunks[r]) for r in rows]
                     assert old_vectors is not None
                     vector_lists[doc_id] = old_vectors[rows]
             for article in read.articles:
@@ -228,7 +228,7 @@ class Indexer:
                 if entry is not None and entry.hash == article.content_hash:
                     assert old is not None and old_vectors is not None
                     rows = old_rows.get(article.doc_id, [])
-                    chunk_lists[article.doc_id] = [Chunk(**old.chunks[r]) for r in rows]
+                    chunk_lists[article.doc_id] = [Chunk.from_dict(old.chunks[r]) for r in rows]
                     vector_lists[article.doc_id] = old_vectors[rows]
                     summary.unchanged.append(article.doc_id)
                 else:
@@ -315,7 +315,7 @@ class Indexer:
                 if keep_rows
                 else np.zeros((0, old.manifest.dim), np.float32)
             )
-            chunks = [Chunk(**old.chunks[i]) for i in keep_rows]
+            chunks = [Chunk.from_dict(old.chunks[i]) for i in keep_rows]
             articles = [stored_article(d) for doc_id, d in old.docs.items() if doc_id not in drop]
             manifest = old.manifest
             manifest.documents = {k: v for k, v in manifest.documents.items() if k not in drop}

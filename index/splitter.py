@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from index.clean import Block, find_title, heading_text, structure
 from index.config import SplitterSettings
+from index.passage import Passage
 from index.reader import Article
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -68,22 +68,8 @@ def clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return _spans_split(text, start, end, _CLAUSE_END)
 
 
-@dataclass(frozen=True)
-class Chunk:
-    """A piece of an article: `article.text[start:end] == text`."""
-
-    doc_id: str
-    chunk_id: str
-    title: str
-    section: str
-    text: str
-    start: int
-    end: int
-
-    def embed_text(self) -> str:
-        """The text given to the embedder and lexical index: title and section give context."""
-        head = " — ".join(part for part in (self.title, self.section) if part)
-        return f"{head}\n{self.text}" if head else self.text
+#: What the splitter makes: the passage record (`article.text[start:end] == text`).
+Chunk = Passage
 
 
 def chunk_id_for(doc_id: str, start: int, end: int, text: str) -> str:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
+from index.passage import Passage, mark_span
 from qa.citecheck import CitationChecker, renumber
 from qa.config import AnswerSettings, LLMSettings
 from qa.extractive import (
@@ -43,35 +44,35 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Citation:
+class Citation(Passage):
     """A numbered source: `text` is the passage as stored; the answer is `text[answer_start:answer_end]`."""
 
     n: int
-    doc_id: str
-    chunk_id: str
-    title: str
-    section: str
-    text: str
-    start: int
-    end: int
-    answer_start: int | None
-    answer_end: int | None
+    answer_start: int | None = None
+    answer_end: int | None = None
 
     @classmethod
     def from_hit(cls, n: int, hit: Hit, answer: tuple[int, int] | None) -> Citation:
         """Number a retrieved passage as source `n`, with the answer span inside its text."""
-        return cls(
+        return cls.from_dict(
+            hit.to_dict(),
             n=n,
-            doc_id=hit.doc_id,
-            chunk_id=hit.chunk_id,
-            title=hit.title,
-            section=hit.section,
-            text=hit.text,
-            start=hit.start,
-            end=hit.end,
             answer_start=answer[0] if answer else None,
             answer_end=answer[1] if answer else None,
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The shared JSON shape of a citation: its number, the passage, the answer span."""
+        return {
+            "n": self.n,
+            **super().to_dict(),
+            "answer_start": self.answer_start,
+            "answer_end": self.answer_end,
+        }
+
+    def marked(self, wrap: Callable[[str], str], escape: Callable[[str], str] = str) -> str:
+        """The passage with its answer span marked (see `index.passage.mark_span`)."""
+        return mark_span(self.text, self.answer_start, self.answer_end, wrap, escape)
 
 
 @dataclass
@@ -95,6 +96,10 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         """Plain JSON form (`id`, `answer`, `found`, `citations`, `mode`, ...)."""
         data = asdict(self)
+        for f in fields(self):  # passages in their own shape (`n` first for citations)
+            value = getattr(self, f.name)
+            if isinstance(value, list) and value and isinstance(value[0], Passage):
+                data[f.name] = [p.to_dict() for p in value]
         data["seconds"] = round(self.seconds, 4)
         return data
 

@@ -15,6 +15,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from index.embeddings import SentenceEmbeddings
+from index.passage import Passage
 from index.protocols import Store, StoreSnapshot
 from index.store import IndexMismatchError
 from qa.config import RetrievalSettings
@@ -25,28 +26,20 @@ Mode = Literal["hybrid", "dense", "lexical"]
 
 
 @dataclass
-class Hit:
-    """A retrieved chunk; `text` is exactly `article.text[start:end]`."""
+class Hit(Passage):
+    """A retrieved passage with its scores; `text` is exactly `article.text[start:end]`."""
 
-    doc_id: str
-    chunk_id: str
-    title: str
-    section: str
-    text: str
-    start: int
-    end: int
     score: float
     row: int
     dense_score: float | None = None
     lexical_score: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The shared JSON shape of a search hit."""
-        data = asdict(self)
-        for key in ("row", "dense_score", "lexical_score", "section"):
-            data.pop(key)
-        data["section"] = self.section
+        """The shared JSON shape of a search hit (the passage, its fused score, then section)."""
+        data = self.to_dict()
+        section = data.pop("section")
         data["score"] = round(self.score, 6)
+        data["section"] = section
         return data
 
 
@@ -131,18 +124,7 @@ class Searcher:
         return self.embeddings.encode_queries([query])[0]
 
     def _hit(self, snap: StoreSnapshot, row: int, score: float) -> Hit:
-        c = snap.chunks[row]
-        return Hit(
-            doc_id=c["doc_id"],
-            chunk_id=c["chunk_id"],
-            title=c["title"],
-            section=c.get("section", ""),
-            text=c["text"],
-            start=c["start"],
-            end=c["end"],
-            score=score,
-            row=row,
-        )
+        return Hit.from_dict(snap.chunks[row], score=score, row=row)
 
     def search(
         self,
@@ -236,15 +218,3 @@ def hit_to_document(hit: Hit) -> Document:
     meta = asdict(hit)
     text = meta.pop("text")
     return Document(page_content=text, metadata=meta)
-
-
-def document_to_hit(doc: Document) -> Hit:
-    """Inverse of `hit_to_document`.
-
-    Args:
-        doc: A document made by `hit_to_document`.
-
-    Returns:
-        The hit.
-    """
-    return Hit(text=doc.page_content, **doc.metadata)

@@ -6,7 +6,10 @@ import html
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qa.chain import Answer, Citation
 
 log = logging.getLogger(__name__)
 
@@ -23,33 +26,6 @@ MAX_TURNS_KEPT = 12
 MAX_DOCS_LISTED = 500
 
 _CITE_MARK = re.compile(r"\[(\d{1,3})\]")
-
-
-class CitationLike(Protocol):
-    """The fields of `qa.chain.Citation` used here."""
-
-    n: int
-    doc_id: str
-    title: str
-    section: str
-    text: str
-    start: int
-    end: int
-    answer_start: int | None
-    answer_end: int | None
-
-
-class AnswerLike(Protocol):
-    """The fields of `qa.chain.Answer` used here."""
-
-    question: str
-    answer: str
-    found: bool
-
-    @property
-    def citations(self) -> Sequence[CitationLike]:
-        """The numbered sources."""
-        ...
 
 
 def esc(text: object) -> str:
@@ -77,14 +53,11 @@ def source_anchor(turn: int, n: int) -> str:
     return f"akhbar-src-{int(turn)}-{int(n)}"
 
 
-def _marked(text: str, start: int | None, end: int | None, cls: str = "akhbar-answer") -> str:
-    """Escape `text`, wrapping `text[start:end]` (when valid and non-empty) in a <mark>."""
-    if start is None or end is None or not 0 <= start < end <= len(text):
-        return esc(text)
-    return f'{esc(text[:start])}<mark class="{cls}">{esc(text[start:end])}</mark>{esc(text[end:])}'
+def _mark_answer(span_html: str) -> str:
+    return f'<mark class="akhbar-answer">{span_html}</mark>'
 
 
-def passage_html(citation: CitationLike) -> str:
+def passage_html(citation: Citation) -> str:
     """The cited passage with the answer span highlighted.
 
     Args:
@@ -93,11 +66,11 @@ def passage_html(citation: CitationLike) -> str:
     Returns:
         A <blockquote class="akhbar-passage"> element.
     """
-    body = _marked(citation.text, citation.answer_start, citation.answer_end)
+    body = citation.marked(_mark_answer, esc)
     return f'<blockquote class="akhbar-passage" dir="auto">{body}</blockquote>'
 
 
-def article_html(citation: CitationLike, article_text: str | None) -> str:
+def article_html(citation: Citation, article_text: str | None) -> str:
     """The whole article with the cited passage (and its answer span) highlighted.
 
     Args:
@@ -111,12 +84,7 @@ def article_html(citation: CitationLike, article_text: str | None) -> str:
     start, end = citation.start, citation.end
     if article_text is None or article_text[start:end] != citation.text:
         return ""
-    a_start, a_end = citation.answer_start, citation.answer_end
-    inner = (
-        _marked(citation.text, a_start, a_end)
-        if a_start is not None and a_end is not None
-        else esc(citation.text)
-    )
+    inner = citation.marked(_mark_answer, esc)
     body = (
         f"{esc(article_text[:start])}"
         f'<span class="akhbar-in-article">{inner}</span>'
@@ -130,12 +98,12 @@ def article_html(citation: CitationLike, article_text: str | None) -> str:
     )
 
 
-def _title(citation: CitationLike) -> str:
+def _title(citation: Citation) -> str:
     return citation.title.strip() or citation.doc_id
 
 
 def sources_section(
-    answer: AnswerLike, turn: int, articles: Mapping[str, str | None] | None = None
+    answer: Answer, turn: int, articles: Mapping[str, str | None] | None = None
 ) -> str:
     """The sources of one answer, as shown in the sources panel.
 
@@ -200,7 +168,7 @@ def sources_panel(sections: Sequence[str]) -> str:
     return head + "".join(parts)
 
 
-def answer_html(answer: AnswerLike, turn: int, *, streaming: bool = False) -> str:
+def answer_html(answer: Answer, turn: int, *, streaming: bool = False) -> str:
     """One assistant chat bubble: the answer with clickable [n] citations, or a not-found note.
 
     Args:

@@ -16,7 +16,6 @@ import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -299,7 +298,7 @@ class IndexStore:
         faiss.write_index(
             make_faiss_index(vectors, manifest.index_type), str(tmp / "vectors.faiss")
         )
-        _write_jsonl(tmp / "chunks.jsonl", [asdict(c) for c in chunks])
+        _write_jsonl(tmp / "chunks.jsonl", [c.to_dict() for c in chunks])
         _write_jsonl(
             tmp / "docs.jsonl",
             [

@@ -76,7 +76,18 @@ def real_citation(app: Any, n: int = 1, word: str = "كروسيتو") -> Citatio
 def hostile_citation() -> Citation:
     text = f"مقدمة {HOSTILE} خاتمة"
     at = text.index("<script>")
-    return Citation(1, "<b>x</b>.txt", "c1", HOSTILE, HOSTILE, text, 0, len(text), at, at + 25)
+    return Citation(
+        n=1,
+        doc_id="<b>x</b>.txt",
+        chunk_id="c1",
+        title=HOSTILE,
+        section=HOSTILE,
+        text=text,
+        start=0,
+        end=len(text),
+        answer_start=at,
+        answer_end=at + 25,
+    )
 
 
 def test_everything_interpolated_is_escaped() -> None:
