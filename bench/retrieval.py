@@ -39,6 +39,7 @@ def main() -> None:
 
     from akhbar.app import Akhbar
     from akhbar.settings import Settings
+    from index.config import E5_PASSAGE_PROMPT, E5_QUERY_PROMPT
     from qa.evaluate import contains, load_eval_set
     from qa.question import analyse
 
@@ -70,7 +71,7 @@ def main() -> None:
 
         results = {}
         for label, qp, pp in (
-            ("akhbar, e5 prompts", "query: ", "passage: "),
+            ("akhbar, e5 prompts", E5_QUERY_PROMPT, E5_PASSAGE_PROMPT),
             ("akhbar, no prompts", "", ""),
         ):
             settings = Settings()

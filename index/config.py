@@ -11,6 +11,11 @@ from pydantic import BaseModel, Field, SecretStr
 DATA_DIR = Path(user_data_dir("akhbar"))
 """Where akhbar keeps its models and, by default, its index."""
 
+E5_QUERY_PROMPT = "query: "
+"""The e5 models' prefix for questions."""
+E5_PASSAGE_PROMPT = "passage: "
+"""The e5 models' prefix for passages."""
+
 
 class EmbeddingSettings(BaseModel):
     """Which sentence-embedding model turns text into vectors."""
@@ -28,10 +33,11 @@ class EmbeddingSettings(BaseModel):
         description="Where the default model folder is built by `akhbar model build`.",
     )
     query_prompt: str = Field(
-        default="query: ", description="Prefix for questions (e5 convention; empty for none)."
+        default=E5_QUERY_PROMPT, description="Prefix for questions (e5 convention; empty for none)."
     )
     passage_prompt: str = Field(
-        default="passage: ", description="Prefix for passages (e5 convention; empty for none)."
+        default=E5_PASSAGE_PROMPT,
+        description="Prefix for passages (e5 convention; empty for none).",
     )
     batch_size: int = Field(default=32, ge=1, description="Texts per encoding batch.")
     threads: int = Field(default=0, ge=0, description="Torch CPU threads (0 = all cores).")

