@@ -331,7 +331,7 @@ def serve(
     """Start the chat page (Arabic, right to left) with clickable citations and uploads."""
 
     def go() -> None:
-        from ui import app as ui  # gradio is heavy: only the page needs it
+        from ui.server import serve as serve_page  # gradio is heavy: only the page needs it
 
         akhbar = _app(index_dir)
         server = akhbar.settings.server
@@ -339,7 +339,7 @@ def serve(
         bind_port = port or server.port
         akhbar.searcher.warm_up()
         try:
-            ui.serve(
+            serve_page(
                 akhbar,
                 bind_host,
                 bind_port,

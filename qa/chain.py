@@ -75,6 +75,11 @@ class Citation(Passage):
         return mark_span(self.text, self.answer_start, self.answer_end, wrap, escape)
 
 
+def not_found_text(question: Question) -> str:
+    """What akhbar says when the sources do not answer, in the question's language."""
+    return NOT_FOUND_EN if question.latin else NOT_FOUND_AR
+
+
 @dataclass
 class Answer:
     """An answer with its citations, in the JSON shape shared by the CLI, the page and the tests."""
@@ -260,7 +265,7 @@ class AnswerEngine:
         )
         if not hits:
             base.found = False
-            base.answer = NOT_FOUND_EN if q.latin else NOT_FOUND_AR
+            base.answer = not_found_text(q)
             base.seconds = time.perf_counter() - state.started
             yield base
             return
@@ -283,7 +288,7 @@ class AnswerEngine:
             log.info("citation check dropped %d of %d sentences", dropped, len(result.sentences))
         if result.refusal:
             base.found = False
-            base.answer = NOT_FOUND_EN if q.latin else NOT_FOUND_AR
+            base.answer = not_found_text(q)
             base.seconds = time.perf_counter() - state.started
             yield base
             return
@@ -314,7 +319,7 @@ class AnswerEngine:
             mode=mode,
         )
         if not result.found:
-            base.answer = NOT_FOUND_EN if q.latin else NOT_FOUND_AR
+            base.answer = not_found_text(q)
             base.seconds = time.perf_counter() - state.started
             yield base
             return

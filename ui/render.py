@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from qa.chain import Answer, Citation
@@ -23,7 +23,6 @@ EMPTY_SOURCES_HINT = (
 PENDING = "جارٍ البحث في المصادر…"
 NOT_FOUND_TITLE = "لم أجد الإجابة في المصادر"
 MAX_TURNS_KEPT = 12
-MAX_DOCS_LISTED = 500
 
 _CITE_MARK = re.compile(r"\[(\d{1,3})\]")
 
@@ -260,136 +259,6 @@ def header_html() -> str:
     )
 
 
-def _size(n: float) -> str:
-    return f"{n / 1e6:.1f} ميغابايت" if n >= 1e5 else f"{n / 1e3:.0f} كيلوبايت"
-
-
-def index_info_html(info: Mapping[str, Any] | None, error: str = "") -> str:
-    """The index tab's overview: documents, chunks, model and the list of articles.
-
-    Args:
-        info: `Akhbar.info()`, or None when the index cannot be read.
-        error: Why the index cannot be read (shown when `info` is None).
-
-    Returns:
-        The overview's HTML.
-    """
-    if info is None:
-        return (
-            '<div class="akhbar-index-info"><div class="akhbar-msg akhbar-error" role="alert">'
-            '<span class="akhbar-icon" aria-hidden="true">!</span>'
-            f'<p class="akhbar-text" dir="auto">الفهرس غير متاح: {esc(error)}</p></div></div>'
-        )
-    titles: Mapping[str, str] = info.get("titles") or {}
-    stats = [
-        ("المقالات", str(info.get("documents", len(titles)))),
-        ("المقاطع", str(info.get("chunks", 0))),
-        ("الحجم", _size(float(info.get("size_bytes") or 0))),
-        ("النموذج", str(info.get("model") or "—")),
-    ]
-    cards = "".join(
-        f'<div class="akhbar-stat{" akhbar-stat-model" if k == "النموذج" else ""}">'
-        f'<span class="akhbar-stat-label">{esc(k)}</span>'
-        f'<span class="akhbar-stat-value" dir="auto">{esc(v)}</span></div>'
-        for k, v in stats
-    )
-    rows = []
-    for i, (doc_id, title) in enumerate(sorted(titles.items())):
-        if i >= MAX_DOCS_LISTED:
-            rows.append(
-                f'<tr><td colspan="2" class="akhbar-muted">'
-                f"و{len(titles) - MAX_DOCS_LISTED} مقالاً آخر…</td></tr>"
-            )
-            break
-        rows.append(
-            f'<tr><td class="akhbar-docid" dir="ltr">{esc(doc_id)}</td>'
-            f'<td dir="auto">{esc(title or "—")}</td></tr>'
-        )
-    table = (
-        '<table class="akhbar-docs"><thead><tr><th>المعرّف</th><th>العنوان</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-        if rows
-        else '<p class="akhbar-muted">الفهرس فارغ.</p>'
-    )
-    return f'<div class="akhbar-index-info"><div class="akhbar-stats">{cards}</div>{table}</div>'
-
-
-def _names(items: Iterable[str]) -> str:
-    return "".join(f'<li dir="auto">{esc(x)}</li>' for x in items)
-
-
-def upload_summary_html(
-    summary: Mapping[str, Any] | None,
-    rejected: Sequence[tuple[str, str]] = (),
-    error: str = "",
-    shown_names: Mapping[str, str] | None = None,
-) -> str:
-    """What an upload did: added, replaced, unchanged, skipped (with reasons) and rejected files.
-
-    Args:
-        summary: `Summary.to_json()` of the index update, or None when nothing was indexed.
-        rejected: `(file name, reason)` of files refused before indexing.
-        error: Why the upload as a whole was refused or failed.
-        shown_names: Maps staging paths (as they appear in skip reports) to the names shown.
-
-    Returns:
-        The summary's HTML (class `akhbar-upload-summary`).
-    """
-    parts: list[str] = []
-    if error:
-        parts.append(
-            '<div class="akhbar-msg akhbar-error" role="alert">'
-            '<span class="akhbar-icon" aria-hidden="true">!</span>'
-            f'<p class="akhbar-text" dir="auto">{esc(error)}</p></div>'
-        )
-    if summary is not None:
-        groups = [
-            ("added", "أُضيفت", summary.get("added") or []),
-            ("replaced", "استُبدلت (تغيّر محتواها)", summary.get("replaced") or []),
-            ("unchanged", "لم تتغيّر", summary.get("unchanged") or []),
-        ]
-        head = (
-            '<p class="akhbar-upload-head">في الفهرس الآن: '
-            f"المقالات {int(summary.get('documents', 0))}، "
-            f"والمقاطع {int(summary.get('chunks', 0))}.</p>"
-        )
-        parts.append(head)
-        for key, label, names in groups:
-            if names:
-                parts.append(
-                    f'<div class="akhbar-group akhbar-{key}"><h4>{esc(label)} ({len(names)})</h4>'
-                    f"<ul>{_names(names)}</ul></div>"
-                )
-        skipped = summary.get("skipped") or []
-        if skipped:
-            items = []
-            for s in skipped:
-                where = str(s.get("where", "")) if isinstance(s, Mapping) else str(s)
-                for path, name in (shown_names or {}).items():
-                    if where.startswith(path):
-                        where = name + where[len(path) :]
-                        break
-                reason = s.get("reason", "") if isinstance(s, Mapping) else ""
-                items.append(
-                    f'<li><span dir="auto">{esc(where)}</span>: '
-                    f'<span dir="auto">{esc(reason)}</span></li>'
-                )
-            parts.append(
-                f'<div class="akhbar-group akhbar-skipped"><h4>تُخطّيت ({len(skipped)})</h4>'
-                f"<ul>{''.join(items)}</ul></div>"
-            )
-    if rejected:
-        refused = "".join(
-            f'<li><span dir="auto">{esc(name)}</span>: {esc(reason)}</li>'
-            for name, reason in rejected
-        )
-        parts.append(
-            '<div class="akhbar-group akhbar-rejected">'
-            f"<h4>رُفضت ({len(rejected)})</h4><ul>{refused}</ul></div>"
-        )
-    return f'<div class="akhbar-upload-summary">{"".join(parts)}</div>'
-
-
 def example_questions(titles: Mapping[str, str], limit: int = 4, max_chars: int = 70) -> list[str]:
     """Generic starter questions built from the indexed articles' titles.
 
@@ -414,23 +283,3 @@ def example_questions(titles: Mapping[str, str], limit: int = 4, max_chars: int 
         if len(out) >= limit:
             break
     return out
-
-
-def upload_intro_html(suffixes: Sequence[str], max_files: int, max_mb: float) -> str:
-    """The heading and rules above the upload box.
-
-    Args:
-        suffixes: Accepted file suffixes.
-        max_files: Most files per upload.
-        max_mb: Largest file in megabytes.
-
-    Returns:
-        The HTML.
-    """
-    kinds = " ".join(f'<code dir="ltr">{esc(x)}</code>' for x in suffixes)
-    return (
-        '<h2 class="akhbar-panel-title">إضافة مقالات</h2>'
-        f'<p class="akhbar-muted akhbar-upload-rules">الأنواع المقبولة: {kinds}<br>'
-        f"حتى {int(max_files)} ملفاً في المرة الواحدة، و{max_mb:g} ميغابايت للملف. "
-        "المقال الذي يحمل اسم ملف موجود يحلّ محلّه إن تغيّر محتواه.</p>"
-    )

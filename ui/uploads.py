@@ -11,11 +11,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from index.reader import SUPPORTED_SUFFIXES
 from ui.errors import UploadRejected
 
 log = logging.getLogger(__name__)
 
-ALLOWED_SUFFIXES = (".txt", ".html", ".htm", ".md", ".jsonl")
+ALLOWED_SUFFIXES = tuple(sorted(SUPPORTED_SUFFIXES))  # what the reader reads, nothing else
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 _MAX_NAME = 120
 

@@ -14,7 +14,12 @@ from index.errors import IndexMissingError
 from qa.chain import Answer, Citation
 from qa.errors import BadHistory, NoWordsQuestion, QuestionError, QuestionTooLong
 from ui import render
-from ui.app import _Handlers, build_app, friendly_error, parse_auth, plain_answer
+from ui.api import AskApi
+from ui.app import build_app
+from ui.auth import parse_auth
+from ui.chat_tab import ChatHandlers, plain_answer
+from ui.index_tab import IndexHandlers, index_info_html, upload_summary_html
+from ui.messages import friendly_error
 from ui.uploads import Upload, UploadRejected, safe_name, stage_uploads
 
 from ..conftest import SEEDS
@@ -101,11 +106,11 @@ def test_everything_interpolated_is_escaped() -> None:
         render.question_html(HOSTILE),
         render.error_html(HOSTILE),
         render.answer_html(replace(answer, found=False, citations=[]), 2),
-        render.index_info_html(
+        index_info_html(
             {"documents": 1, "chunks": 2, "model": HOSTILE, "titles": {HOSTILE: HOSTILE}}
         ),
-        render.index_info_html(None, HOSTILE),
-        render.upload_summary_html(
+        index_info_html(None, HOSTILE),
+        upload_summary_html(
             {"added": [HOSTILE], "skipped": [{"where": HOSTILE, "reason": HOSTILE}]},
             [(HOSTILE, HOSTILE)],
             error=HOSTILE,
@@ -225,7 +230,7 @@ def test_chat_turns_stream_cite_and_carry_history(seeded: Any) -> None:
     )
     second = Answer(question="وأين؟", answer="في القاهرة [1]", found=True, citations=[replace(c1)])
     stub = _StubApp(seeded, [first, second])
-    h = _Handlers(stub, 1.0, 3)  # type: ignore[arg-type]
+    h = ChatHandlers(stub)  # type: ignore[arg-type]
 
     updates = run(h.respond("من هو وزير الدفاع الإيطالي الذي التقى السيسي؟", [], [], []))
     assert len(updates) >= 3
@@ -248,7 +253,7 @@ def test_chat_turns_stream_cite_and_carry_history(seeded: Any) -> None:
 
 
 def test_chat_errors_are_friendly(seeded: Any) -> None:
-    h = _Handlers(_StubApp(seeded, []), 1.0, 3)  # type: ignore[arg-type]
+    h = ChatHandlers(_StubApp(seeded, []))  # type: ignore[arg-type]
     assert run(h.respond("   ", [], [], [])) == [(gr.skip(),) * 5]
     updates = run(h.respond("؟؟؟", [], [], []))
     chat = updates[-1][0]
@@ -261,7 +266,7 @@ def test_chat_errors_are_friendly(seeded: Any) -> None:
             raise RuntimeError("secret internals /etc/passwd")
             yield
 
-    h = _Handlers(Broken(seeded, []), 1.0, 3)  # type: ignore[arg-type]
+    h = ChatHandlers(Broken(seeded, []))  # type: ignore[arg-type]
     chat = run(h.respond("سؤال", [], [], []))[-1][0]
     assert "secret" not in chat[-1]["content"] and "خطأ غير متوقع" in chat[-1]["content"]
     assert "طويل جداً (2500 حرفاً، والحد 2000)" in friendly_error(QuestionTooLong(2500, 2000))
@@ -276,16 +281,16 @@ def test_friendly_error_maps_exception_types_not_text() -> None:
 
 
 def test_api_ask_returns_answer_json(seeded: Any) -> None:
-    h = _Handlers(seeded, 1.0, 3)
-    out = h.api_ask("ما سعر الذهب؟", "[]")
+    h = AskApi(seeded)
+    out = h.ask("ما سعر الذهب؟", "[]")
     assert json.loads(json.dumps(out))["found"] is False and out["question"] == "ما سعر الذهب؟"
-    assert h.api_ask("ما سعر الذهب؟", "")["answer"]
+    assert h.ask("ما سعر الذهب؟", "")["answer"]
     with pytest.raises(gr.Error):
-        h.api_ask("سؤال", "{not json")
+        h.ask("سؤال", "{not json")
     with pytest.raises(gr.Error):
-        h.api_ask("سؤال", '[["only one"]]')
+        h.ask("سؤال", '[["only one"]]')
     with pytest.raises(gr.Error):
-        h.api_ask("", "[]")
+        h.ask("", "[]")
 
 
 def test_build_app_has_stable_api(seeded: Any) -> None:
@@ -359,7 +364,7 @@ def test_upload_caps(tmp_path: Path) -> None:
 
 
 def test_upload_handler_indexes_and_reports(seeded: Any, tmp_path: Path) -> None:
-    h = _Handlers(seeded, 1.0, 3)
+    h = IndexHandlers(seeded, 1.0, 3)
     generation = seeded.store.current_path()
     too_many = [str(write(tmp_path / f"m{i}.txt")) for i in range(4)]
     summary, info, files = h.upload(too_many)
@@ -395,7 +400,7 @@ def test_upload_handler_indexes_and_reports(seeded: Any, tmp_path: Path) -> None
 def test_serve_launch_options(
     seeded: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from ui import app as ui
+    from ui import server as ui
 
     calls: list[dict[str, Any]] = []
 
