@@ -41,6 +41,19 @@ class EmbeddingSettings(BaseModel):
     )
     batch_size: int = Field(default=32, ge=1, description="Texts per encoding batch.")
     threads: int = Field(default=0, ge=0, description="Torch CPU threads (0 = all cores).")
+    backend: Literal["auto", "fp32", "bf16"] = Field(
+        default="auto",
+        description=(
+            "How the model runs: `fp32` (plain torch), `bf16` (torch bfloat16 autocast, for CPUs "
+            "with AVX512-BF16 or AMX), or `auto`: the fastest one whose vectors match fp32's "
+            "(cosine >= 0.99 on a probe set), checked once per machine. Same vectors either way: "
+            "an index built with one backend is searched with any other."
+        ),
+    )
+    backend_cache: Path = Field(
+        default=DATA_DIR / "embedding-backends.json",
+        description="Where the `auto` backend check is remembered (per model, CPU and torch).",
+    )
 
 
 class SplitterSettings(BaseModel):

@@ -5,13 +5,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from index.config import E5_PASSAGE_PROMPT, E5_QUERY_PROMPT, EmbeddingSettings
 from index.errors import ModelLoadError
+from index.protocols import EncoderBackend
+
+if TYPE_CHECKING:
+    from index.embedders.auto import Choice
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,8 @@ class SentenceEmbeddings(Embeddings):
         batch_size: int = 32,
         threads: int = 0,
         prepare: Any = None,
+        backend: str = "fp32",
+        backend_cache: Path | None = None,
     ) -> None:
         """Describe the model; nothing is loaded until first use (see `warm_up`).
 
@@ -42,6 +49,9 @@ class SentenceEmbeddings(Embeddings):
             batch_size: Texts per batch.
             threads: Torch CPU threads (0 keeps torch's default).
             prepare: Optional callable run once before loading (builds the default model).
+            backend: `auto`, `fp32` or `bf16` (see `index.embedders`); never part of the
+                model's identity, since every backend gives fp32's vectors up to rounding.
+            backend_cache: Where `auto` remembers its check (None: check in every process).
         """
         self.model = model
         self.model_id = model_id or model
@@ -52,6 +62,10 @@ class SentenceEmbeddings(Embeddings):
         self._prepare = prepare
         self._st: Any = None
         self._lock = threading.Lock()
+        self.backend_setting = backend
+        self.backend_cache = backend_cache
+        self._backend: EncoderBackend | None = None
+        self.backend_choice: Choice | None = None
 
     def warm_up(self) -> None:
         """Load the model now (thread-safe, once)."""
@@ -111,15 +125,35 @@ class SentenceEmbeddings(Embeddings):
         enc = self.st.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
         return [len(ids) for ids in enc]
 
+    @property
+    def backend(self) -> EncoderBackend:
+        """The encoding backend, resolved on first use (`auto` checks parity once)."""
+        if self._backend is None:
+            st = self.st
+            with self._lock:
+                if self._backend is None:
+                    from index.embedders import make_backend
+                    from index.embedders.auto import choose
+
+                    self.backend_choice = choose(
+                        st, self.model_id, self.backend_setting, self.backend_cache
+                    )
+                    self._backend = make_backend(self.backend_choice.backend)
+        return self._backend
+
     def _encode(self, texts: Sequence[str], prompt: str, progress: bool = False) -> np.ndarray:
-        vectors = self.st.encode(
-            [prompt + t for t in texts],
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+        prompted = [prompt + t for t in texts]
+        backend = self.backend
+        try:
+            return backend.encode(self.st, prompted, self.batch_size)
+        except Exception as exc:
+            if backend.name == "fp32":
+                raise
+            from index.embedders import make_backend
+
+            log.warning("embedding backend %s failed (%s); falling back to fp32", backend.name, exc)
+            self._backend = make_backend("fp32")
+            return self._backend.encode(self.st, prompted, self.batch_size)
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """Embed passages.
@@ -144,6 +178,15 @@ class SentenceEmbeddings(Embeddings):
         Returns:
             A `(len(texts), dim)` float32 array of unit vectors.
         """
+        if self._backend is None:
+            # A question or two gains nothing from a faster backend: never run the one-time
+            # backend check for them; use the remembered choice, else fp32 (same vectors).
+            from index.embedders import make_backend
+            from index.embedders.auto import cached_choice
+
+            choice = cached_choice(self.model_id, self.backend_setting, self.backend_cache)
+            backend = make_backend(choice.backend if choice else "fp32")
+            return backend.encode(self.st, [self.query_prompt + t for t in texts], self.batch_size)
         return self._encode(texts, self.query_prompt)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -189,6 +232,8 @@ def make_embeddings(settings: EmbeddingSettings) -> SentenceEmbeddings:
         "passage_prompt": settings.passage_prompt,
         "batch_size": settings.batch_size,
         "threads": settings.threads,
+        "backend": settings.backend,
+        "backend_cache": settings.backend_cache,
     }
     if settings.model != DEFAULT_MODEL:
         return SentenceEmbeddings(settings.model, **common)

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 
 from index.config import SplitterSettings
-from index.embeddings import SentenceEmbeddings
+from index.embed_cache import CACHE_NAME, EmbeddingCache
 from index.errors import DocumentNotFound, NoArticlesError
-from index.protocols import Store, StoreSnapshot
-from index.reader import Article, Skipped, read_paths
+from index.protocols import Embedder, Store, StoreSnapshot
+from index.reader import Article, Skipped, count_articles, iter_paths
 from index.splitter import Chunk, Splitter
 from index.store import (
     DocEntry,
@@ -42,6 +42,7 @@ class Summary:
     chunks: int = 0
     embedded_chunks: int = 0
     embedded_tokens: int = 0
+    cached_chunks: int = 0
     embed_seconds: float = 0.0
     seconds: float = 0.0
 
@@ -76,10 +77,12 @@ class Indexer:
     def __init__(
         self,
         store: Store,
-        embeddings: SentenceEmbeddings,
+        embeddings: Embedder,
         splitter: SplitterSettings,
         index_type: str = "auto",
         progress: bool = False,
+        embed_buffer: int = 2048,
+        cache_dir: Path | None = None,
     ) -> None:
         """Configure (cheap: the model loads when text is first embedded).
 
@@ -88,13 +91,21 @@ class Indexer:
             embeddings: The embedding model.
             splitter: Chunking parameters.
             index_type: `auto`, `flat` or `hnsw`.
-            progress: Show a progress bar while embedding.
+            progress: Show a progress bar (articles, chunks/s, ETA) while indexing.
+            embed_buffer: Chunks gathered before they are embedded (sorted by length) and
+                written to the embedding cache; bounds the memory and the work an
+                interruption can lose.
+            cache_dir: Folder of the resumable embedding cache (default: the store's own
+                folder, if it has one; None there means no cache).
         """
         self.store = store
         self.embeddings = embeddings
         self.splitter_config = splitter
         self.index_type = index_type
         self.progress = progress
+        self.embed_buffer = embed_buffer
+        root = getattr(store, "root", None)
+        self.cache_dir = cache_dir or (Path(root) if root is not None else None)
 
     def _expected(self) -> dict[str, Any]:
         return {
@@ -119,30 +130,43 @@ class Indexer:
                 "rebuild it with `akhbar index build PATH... --rebuild`"
             )
 
-    def _embed(self, chunks: Sequence[Chunk], summary: Summary) -> np.ndarray:
-        texts = [c.embed_text() for c in chunks]
-        if not texts:
-            return np.zeros((0, self.embeddings.dim), dtype=np.float32)
-        from tqdm import tqdm
+    def _embed(
+        self, chunks: Sequence[Chunk], summary: Summary, cache: EmbeddingCache | None = None
+    ) -> np.ndarray:
+        """Vectors of chunks: cached ones read back, the others embedded and cached.
 
-        tokens = sum(self.embeddings.count_tokens(texts))
-        self.embeddings.warm_up()
-        step = self.embeddings.batch_size * 16
-        parts: list[np.ndarray] = []
+        The missing texts are sorted by length over the whole buffer, so that each batch pads
+        little, and embedded in slices; each slice is written to the cache at once.
+        """
+        dim = self.embeddings.dim
+        texts = [c.embed_text() for c in chunks]
+        out = np.zeros((len(texts), dim), dtype=np.float32)
+        if not texts:
+            return out
+        cached = cache.get_many(texts) if cache is not None else [None] * len(texts)
+        missing = [i for i, v in enumerate(cached) if v is None]
+        for i, v in enumerate(cached):
+            if v is not None:
+                out[i] = v
+        summary.cached_chunks += len(texts) - len(missing)
+        if not missing:
+            return out
+        todo = [texts[i] for i in missing]
+        tokens = self.embeddings.count_tokens(todo)
+        order = sorted(range(len(todo)), key=lambda k: tokens[k])
+        step = self.embeddings.batch_size * 8
         start = time.perf_counter()
-        with tqdm(
-            total=len(texts), unit="chunk", disable=not self.progress, desc="embedding"
-        ) as bar:
-            for i in range(0, len(texts), step):
-                parts.append(self.embeddings.encode_passages(texts[i : i + step]))
-                bar.update(len(parts[-1]))
-                done = sum(len(p) for p in parts)
-                elapsed = max(time.perf_counter() - start, 1e-9)
-                bar.set_postfix(tok_s=f"{tokens * done / len(texts) / elapsed:.0f}")
-        summary.embedded_chunks += len(texts)
-        summary.embedded_tokens += tokens
+        for a in range(0, len(order), step):
+            part = order[a : a + step]
+            vectors = self.embeddings.encode_passages([todo[k] for k in part])
+            rows = [missing[k] for k in part]
+            out[rows] = vectors
+            if cache is not None:
+                cache.put_many([todo[k] for k in part], vectors)
+        summary.embedded_chunks += len(todo)
+        summary.embedded_tokens += sum(tokens)
         summary.embed_seconds += time.perf_counter() - start
-        return np.concatenate(parts)
+        return out
 
     def _load_existing(self, rebuild: bool) -> StoreSnapshot | None:
         if rebuild or not self.store.exists():
@@ -190,13 +214,9 @@ class Indexer:
         self, paths: Iterable[Path], *, keep_others: bool, rebuild: bool = False
     ) -> Summary:
         t0 = time.perf_counter()
-        read = read_paths(paths)
-        summary = Summary(skipped=read.skipped)
-        if not read.articles and not keep_others:
-            raise NoArticlesError(
-                "no article could be read from the given paths"
-                + (f" ({len(read.skipped)} skipped)" if read.skipped else "")
-            )
+        paths = [Path(p) for p in paths]
+        records = iter_paths(paths)  # raises ReadError before reading anything
+        summary = Summary()
         with self.store.lock():
             old = self._load_existing(rebuild)
             old_docs: Mapping[str, dict[str, Any]] = old.docs if old else {}
@@ -208,36 +228,89 @@ class Indexer:
             titles: dict[str, str] = {}
             chunk_lists: dict[str, list[Chunk]] = {}
             vector_lists: dict[str, np.ndarray] = {}
-            to_embed: list[Chunk] = []
-            incoming = {a.doc_id for a in read.articles}
+            incoming: set[str] = set()
+            pending: list[Article] = []
+            pending_chunks = 0
+            self.embeddings.warm_up()
+            cache = (
+                EmbeddingCache(
+                    self.cache_dir / CACHE_NAME, self.embeddings.describe(), self.embeddings.dim
+                )
+                if self.cache_dir is not None
+                else None
+            )
+            bar = self._progress_bar(paths)
+
+            def flush() -> None:
+                nonlocal pending, pending_chunks
+                chunks = [c for a in pending for c in chunk_lists[a.doc_id]]
+                vectors = self._embed(chunks, summary, cache)
+                pos = 0
+                for article in pending:
+                    n = len(chunk_lists[article.doc_id])
+                    vector_lists[article.doc_id] = vectors[pos : pos + n]
+                    pos += n
+                bar.update(len(pending))
+                elapsed = max(time.perf_counter() - t0, 1e-9)
+                bar.set_postfix(
+                    chunks_s=f"{(summary.embedded_chunks + summary.cached_chunks) / elapsed:.1f}",
+                    cached=summary.cached_chunks,
+                )
+                pending, pending_chunks = [], 0
+
+            try:
+                for record in records:
+                    if isinstance(record, Skipped):
+                        summary.skipped.append(record)
+                        bar.update(1)
+                        continue
+                    article = record
+                    incoming.add(article.doc_id)
+                    entry = old.manifest.documents.get(article.doc_id) if old else None
+                    if entry is not None and entry.hash == article.content_hash:
+                        assert old is not None and old_vectors is not None
+                        rows = old_rows.get(article.doc_id, [])
+                        titles[article.doc_id] = entry.title
+                        chunk_lists[article.doc_id] = [Chunk.from_dict(old.chunks[r]) for r in rows]
+                        vector_lists[article.doc_id] = old_vectors[rows]
+                        summary.unchanged.append(article.doc_id)
+                        articles.append(article)
+                        bar.update(1)
+                        continue
+                    chunks, title = splitter.split(article)
+                    titles[article.doc_id] = title
+                    chunk_lists[article.doc_id] = chunks
+                    (summary.replaced if entry is not None else summary.added).append(
+                        article.doc_id
+                    )
+                    articles.append(article)
+                    pending.append(article)
+                    pending_chunks += len(chunks)
+                    if pending_chunks >= self.embed_buffer:
+                        flush()
+                if pending:
+                    flush()
+            finally:
+                bar.close()
+                if cache is not None:
+                    cache.close()
+            if not articles and not keep_others:
+                raise NoArticlesError(
+                    "no article could be read from the given paths"
+                    + (f" ({len(summary.skipped)} skipped)" if summary.skipped else "")
+                )
             if keep_others and old is not None:
+                kept: list[Article] = []
                 for doc_id, doc in old_docs.items():
                     if doc_id in incoming:
                         continue
-                    article = stored_article(doc)
                     rows = old_rows.get(doc_id, [])
-                    articles.append(article)
+                    kept.append(stored_article(doc))
                     titles[doc_id] = old.manifest.documents[doc_id].title
                     chunk_lists[doc_id] = [Chunk.from_dict(old.chunks[r]) for r in rows]
                     assert old_vectors is not None
                     vector_lists[doc_id] = old_vectors[rows]
-            for article in read.articles:
-                entry = old.manifest.documents.get(article.doc_id) if old else None
-                chunks, title = splitter.split(article)
-                titles[article.doc_id] = title
-                if entry is not None and entry.hash == article.content_hash:
-                    assert old is not None and old_vectors is not None
-                    rows = old_rows.get(article.doc_id, [])
-                    chunk_lists[article.doc_id] = [Chunk.from_dict(old.chunks[r]) for r in rows]
-                    vector_lists[article.doc_id] = old_vectors[rows]
-                    summary.unchanged.append(article.doc_id)
-                else:
-                    chunk_lists[article.doc_id] = chunks
-                    to_embed.extend(chunks)
-                    (summary.replaced if entry is not None else summary.added).append(
-                        article.doc_id
-                    )
-                articles.append(article)
+                articles = kept + articles
             if not keep_others and old is not None:
                 summary.removed = sorted(set(old_docs) - incoming)
             if (
@@ -251,17 +324,25 @@ class Indexer:
                 summary.seconds = time.perf_counter() - t0
                 log.info("index unchanged")
                 return summary
-            vectors = self._embed(to_embed, summary)
-            pos = 0
-            for article in articles:
-                if article.doc_id in vector_lists:
-                    continue
-                n = len(chunk_lists[article.doc_id])
-                vector_lists[article.doc_id] = vectors[pos : pos + n]
-                pos += n
             self._commit(articles, titles, chunk_lists, vector_lists, summary)
+            # The new vectors are in the live index now; the cache has done its job.
+            if cache is not None:
+                cache.remove()
         summary.seconds = time.perf_counter() - t0
         return summary
+
+    def _progress_bar(self, paths: list[Path]) -> Any:
+        from tqdm import tqdm
+
+        total = count_articles(paths) if self.progress else None
+        return tqdm(
+            total=total,
+            unit="article",
+            desc="indexing",
+            disable=not self.progress,
+            dynamic_ncols=True,
+            smoothing=0.1,
+        )
 
     def build(self, paths: Iterable[Path], rebuild: bool = False) -> Summary:
         """Make the index hold exactly the articles under `paths`.

@@ -1,4 +1,4 @@
-"""Interfaces of the index layer: what the indexer writes to a store and what the searcher reads."""
+"""Interfaces of the index layer: stores the indexer writes and the searcher reads; embedders."""
 
 from __future__ import annotations
 
@@ -115,4 +115,64 @@ class Store(Protocol):
 
     def size_on_disk(self) -> int:
         """Bytes used by the live index."""
+        ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns passages and questions into unit vectors; what the indexer and searcher need."""
+
+    model_id: str
+    batch_size: int
+
+    @property
+    def dim(self) -> int:
+        """Vector dimension."""
+        ...
+
+    def warm_up(self) -> None:
+        """Load the model now."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """The model identity an index manifest records (never the backend)."""
+        ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Model tokens of each text."""
+        ...
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """`(len(texts), dim)` float32 unit vectors of passages."""
+        ...
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """`(len(texts), dim)` float32 unit vectors of questions."""
+        ...
+
+
+class EncoderBackend(Protocol):
+    """One way of running a sentence-transformers model's forward pass (fp32, bf16, ...).
+
+    Every backend must give the fp32 model's vectors up to rounding (checked by
+    `index.embedders.auto.parity`); the backend is therefore not part of an index's identity.
+    """
+
+    name: str
+
+    def supported(self) -> bool:
+        """Whether this machine can run the backend usefully (e.g. has bf16 instructions)."""
+        ...
+
+    def encode(self, model: Any, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        """Encode texts (prompts already added) with a loaded `SentenceTransformer`.
+
+        Args:
+            model: The `SentenceTransformer`.
+            texts: Texts.
+            batch_size: Texts per forward pass.
+
+        Returns:
+            `(len(texts), dim)` float32 unit vectors.
+        """
         ...

@@ -90,38 +90,140 @@ def _read_html(raw: str, doc_id: str, where: str) -> Article:
     )
 
 
-def _read_jsonl(raw: str, where: str, result: ReadResult) -> None:
-    for lineno, line in enumerate(raw.splitlines(), start=1):
+def _jsonl_records(lines: Iterable[str | bytes], where: str) -> Iterator[Article | Skipped]:
+    for lineno, raw in enumerate(lines, start=1):
+        place = f"{where}:{lineno}"
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                yield Skipped(place, f"not valid UTF-8 (byte {exc.start})")
+                continue
+        else:
+            line = raw
         if not line.strip():
             continue
-        place = f"{where}:{lineno}"
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            result.skipped.append(Skipped(place, f"malformed JSON ({exc.msg})"))
+            yield Skipped(place, f"malformed JSON ({exc.msg})")
             continue
         if not isinstance(obj, dict):
-            result.skipped.append(Skipped(place, "line is not a JSON object"))
+            yield Skipped(place, "line is not a JSON object")
             continue
         doc_id, text = obj.get("id"), obj.get("text")
         if not isinstance(doc_id, str | int) or str(doc_id).strip() == "":
-            result.skipped.append(Skipped(place, "missing `id`"))
+            yield Skipped(place, "missing `id`")
             continue
         if not isinstance(text, str) or not text.strip():
-            result.skipped.append(Skipped(place, "missing or empty `text`"))
+            yield Skipped(place, "missing or empty `text`")
             continue
         known = {"id", "text", "title", "url", "date"}
-        result.articles.append(
-            Article(
-                doc_id=str(doc_id),
-                text=text,
-                title=str(obj.get("title") or ""),
-                url=str(obj.get("url") or ""),
-                date=str(obj.get("date") or ""),
-                source=place,
-                meta={k: v for k, v in obj.items() if k not in known},
-            )
+        yield Article(
+            doc_id=str(doc_id),
+            text=text,
+            title=str(obj.get("title") or ""),
+            url=str(obj.get("url") or ""),
+            date=str(obj.get("date") or ""),
+            source=place,
+            meta={k: v for k, v in obj.items() if k not in known},
         )
+
+
+def _read_jsonl(raw: str, where: str, result: ReadResult) -> None:
+    for record in _jsonl_records(raw.splitlines(), where):
+        if isinstance(record, Article):
+            result.articles.append(record)
+        else:
+            result.skipped.append(record)
+
+
+def _is_jsonl(path: Path) -> bool:
+    name = path.name.lower()
+    return path.suffix.lower() in JSONL_SUFFIXES or name.endswith(".jsonl.gz")
+
+
+def _stream_jsonl(path: Path, where: str) -> Iterator[Article | Skipped]:
+    """A JSONL file (optionally gzipped) line by line: any size, bounded memory."""
+    import gzip
+
+    opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(8192)
+            if b"\x00" in head:
+                yield Skipped(where, "binary file, not text")
+                return
+            fh.seek(0)
+            yield from _jsonl_records(fh, where)
+    except (OSError, EOFError) as exc:
+        yield Skipped(where, str(exc))
+
+
+def count_articles(paths: Iterable[Path]) -> int:
+    """A quick estimate of how many articles `iter_paths` will yield (for progress bars).
+
+    Counts the lines of JSONL files and the other supported files; reads nothing else.
+
+    Args:
+        paths: Files and folders.
+
+    Returns:
+        The estimate.
+    """
+    import gzip
+
+    total = 0
+    for path in paths:
+        path = Path(path)
+        files = list(_files_under(path)) if path.is_dir() else [path] if path.exists() else []
+        for file in files:
+            if _is_jsonl(file):
+                opener: Any = gzip.open if file.name.lower().endswith(".gz") else open
+                try:
+                    with opener(file, "rb") as fh:
+                        total += sum(1 for line in fh if line.strip())
+                except (OSError, EOFError):
+                    continue
+            elif file.suffix.lower() in SUPPORTED_SUFFIXES:
+                total += 1
+    return total
+
+
+def iter_file(path: Path, doc_id: str) -> Iterator[Article | Skipped]:
+    """Read one file, yielding its articles and, instead of raising, what was skipped.
+
+    JSONL files (also `.jsonl.gz`) are streamed line by line and have no size limit; other
+    files hold one article and are skipped above `MAX_FILE_BYTES`.
+
+    Args:
+        path: The file.
+        doc_id: Identifier for a single-article file.
+
+    Yields:
+        Articles and skips.
+    """
+    where = str(path)
+    suffix = path.suffix.lower()
+    if _is_jsonl(path):
+        yield from _stream_jsonl(path, where)
+        return
+    if suffix not in SUPPORTED_SUFFIXES:
+        yield Skipped(where, f"unsupported file type {suffix or '(none)'}")
+        return
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ValueError(f"file too large ({size} bytes, limit {MAX_FILE_BYTES})")
+        text = _decode(path.read_bytes(), where)
+        if not text.strip():
+            raise ValueError("empty file")
+        if suffix in HTML_SUFFIXES:
+            yield _read_html(text, doc_id, where)
+        else:
+            yield Article(doc_id=doc_id, text=text, source=where)
+    except (OSError, ValueError) as exc:
+        yield Skipped(where, str(exc))
 
 
 def read_file(path: Path, doc_id: str, result: ReadResult) -> None:
@@ -132,27 +234,11 @@ def read_file(path: Path, doc_id: str, result: ReadResult) -> None:
         doc_id: Identifier for a single-article file.
         result: Collects articles and skips.
     """
-    where = str(path)
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        result.skipped.append(Skipped(where, f"unsupported file type {suffix or '(none)'}"))
-        return
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ValueError(f"file too large ({size} bytes, limit {MAX_FILE_BYTES})")
-        text = _decode(path.read_bytes(), where)
-        if suffix in JSONL_SUFFIXES:
-            _read_jsonl(text, where, result)
-            return
-        if not text.strip():
-            raise ValueError("empty file")
-        if suffix in HTML_SUFFIXES:
-            result.articles.append(_read_html(text, doc_id, where))
+    for record in iter_file(path, doc_id):
+        if isinstance(record, Article):
+            result.articles.append(record)
         else:
-            result.articles.append(Article(doc_id=doc_id, text=text, source=where))
-    except (OSError, ValueError) as exc:
-        result.skipped.append(Skipped(where, str(exc)))
+            result.skipped.append(record)
 
 
 def _files_under(root: Path) -> Iterator[Path]:
@@ -163,12 +249,59 @@ def _files_under(root: Path) -> Iterator[Path]:
             yield path
 
 
-def read_paths(paths: Iterable[Path]) -> ReadResult:
-    """Read files and folders (recursively) of articles.
+def iter_paths(paths: Iterable[Path]) -> Iterator[Article | Skipped]:
+    """Stream the articles of files and folders (recursively), one at a time.
 
     A file's `doc_id` is its path relative to the folder given, or its name when the file
     itself was given. Unsupported, binary, undecodable or empty files are skipped with a
-    reason; a JSONL line that is malformed is skipped with its `file:line`.
+    reason; a JSONL line that is malformed is skipped with its `file:line`; a repeated id is
+    skipped (only the ids seen are remembered, never the articles).
+
+    Args:
+        paths: Files and folders.
+
+    Yields:
+        Articles and skips, in reading order.
+
+    Raises:
+        ReadError: A path does not exist, or a folder holds no file at all (raised before
+            anything is yielded).
+    """
+    plan: list[tuple[Path, str]] = []
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise ReadError(f"{path}: no such file or folder")
+        if path.is_dir():
+            files = list(_files_under(path))
+            if not files:
+                raise ReadError(f"{path}: the folder holds no files")
+            plan.extend((file, file.relative_to(path).as_posix()) for file in files)
+        else:
+            plan.append((path, path.name))
+    return _iter_plan(plan)
+
+
+def _iter_plan(plan: list[tuple[Path, str]]) -> Iterator[Article | Skipped]:
+    seen: dict[str, str] = {}
+    for file, doc_id in plan:
+        for record in iter_file(file, doc_id):
+            if isinstance(record, Article):
+                if record.doc_id in seen:
+                    record = Skipped(
+                        record.source,
+                        f"duplicate id {record.doc_id!r} (first in {seen[record.doc_id]})",
+                    )
+                else:
+                    seen[record.doc_id] = record.source
+                    yield record
+                    continue
+            log.warning("skipped %s: %s", record.where, record.reason)
+            yield record
+
+
+def read_paths(paths: Iterable[Path]) -> ReadResult:
+    """Read files and folders (recursively) of articles, all at once (see `iter_paths`).
 
     Args:
         paths: Files and folders.
@@ -180,32 +313,9 @@ def read_paths(paths: Iterable[Path]) -> ReadResult:
         ReadError: A path does not exist, or a folder holds no file at all.
     """
     result = ReadResult()
-    for path in paths:
-        path = Path(path)
-        if not path.exists():
-            raise ReadError(f"{path}: no such file or folder")
-        if path.is_dir():
-            files = list(_files_under(path))
-            if not files:
-                raise ReadError(f"{path}: the folder holds no files")
-            for file in files:
-                read_file(file, file.relative_to(path).as_posix(), result)
+    for record in iter_paths(paths):
+        if isinstance(record, Article):
+            result.articles.append(record)
         else:
-            read_file(path, path.name, result)
-    seen: dict[str, str] = {}
-    unique: list[Article] = []
-    for article in result.articles:
-        if article.doc_id in seen:
-            result.skipped.append(
-                Skipped(
-                    article.source,
-                    f"duplicate id {article.doc_id!r} (first in {seen[article.doc_id]})",
-                )
-            )
-            continue
-        seen[article.doc_id] = article.source
-        unique.append(article)
-    result.articles = unique
-    for skip in result.skipped:
-        log.warning("skipped %s: %s", skip.where, skip.reason)
+            result.skipped.append(record)
     return result

@@ -1,0 +1,150 @@
+"""Encoding backends: selection, fallback, caching of the check, and parity with fp32."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from index.config import EmbeddingSettings
+from index.embedders import BACKENDS, UnknownBackendError, auto, make_backend, torch_bf16
+from index.embedders.torch_bf16 import TorchBF16, cpu_flags
+
+
+class FakeST:
+    """Stands in for a SentenceTransformer: deterministic vectors from the text."""
+
+    def encode(self, texts: list[str], **kw: Any) -> Any:
+        rows = []
+        for t in texts:
+            rng = np.random.default_rng(sum(map(ord, t)))
+            rows.append(rng.normal(size=16).astype(np.float32))
+        out = np.stack(rows)
+        if kw.get("convert_to_tensor"):
+            import torch
+
+            return torch.from_numpy(out)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def test_factory_knows_each_backend() -> None:
+    assert {make_backend(n).name for n in BACKENDS} == set(BACKENDS)
+    with pytest.raises(UnknownBackendError):
+        make_backend("int4")
+
+
+def test_setting_is_validated() -> None:
+    assert EmbeddingSettings().backend == "auto"
+    with pytest.raises(ValueError):
+        EmbeddingSettings(backend="fp8")  # type: ignore[arg-type]
+
+
+def test_cpu_flags_detection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
+    assert "avx512_bf16" in cpu_flags(info)
+    assert cpu_flags(tmp_path / "missing") == frozenset()
+    torch_bf16.cpu_has_bf16.cache_clear()
+    monkeypatch.setattr(torch_bf16, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
+    assert torch_bf16.cpu_has_bf16() is False
+    torch_bf16.cpu_has_bf16.cache_clear()
+    monkeypatch.setattr(torch_bf16, "cpu_flags", lambda: frozenset({"avx512f", "amx_bf16"}))
+    assert torch_bf16.cpu_has_bf16() is True
+    torch_bf16.cpu_has_bf16.cache_clear()
+
+
+def test_no_bf16_cpu_falls_back_to_fp32(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(TorchBF16, "supported", lambda self: False)
+    for requested in ("auto", "bf16"):
+        choice = auto.choose(FakeST(), "m", requested, cache=None)
+        assert choice.backend == "fp32"
+
+
+def test_backend_that_crashes_is_never_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(self: Any, model: Any, texts: Any, batch_size: int) -> Any:
+        raise RuntimeError("illegal instruction in a kernel")
+
+    monkeypatch.setattr(TorchBF16, "supported", lambda self: True)
+    monkeypatch.setattr(TorchBF16, "encode", boom)
+    assert auto.choose(FakeST(), "m", "auto", cache=None).backend == "fp32"
+    assert auto.choose(FakeST(), "m", "bf16", cache=None).backend == "fp32"
+
+
+def test_backend_with_other_vectors_fails_parity(monkeypatch: pytest.MonkeyPatch) -> None:
+    def skewed(self: Any, model: Any, texts: Any, batch_size: int) -> Any:
+        v = np.random.default_rng(0).normal(size=(len(texts), 16)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    monkeypatch.setattr(TorchBF16, "supported", lambda self: True)
+    monkeypatch.setattr(TorchBF16, "encode", skewed)
+    choice = auto.choose(FakeST(), "m", "auto", cache=None)
+    assert choice.backend == "fp32" and choice.parity["bf16"] < auto.PARITY_MIN_COSINE
+
+
+def test_check_is_cached_per_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "backends.json"
+    monkeypatch.setattr(TorchBF16, "supported", lambda self: True)
+    first = auto.choose(FakeST(), "m", "auto", cache=cache)
+    assert first.backend in BACKENDS and first.parity["bf16"] > 0.99
+
+    def never(*a: Any, **k: Any) -> Any:
+        raise AssertionError("measured again")
+
+    monkeypatch.setattr(auto, "measure", never)
+    assert auto.choose(FakeST(), "m", "auto", cache=cache) == first
+    assert auto.cached_choice("m", "auto", cache) == first
+    assert auto.cached_choice("other-model", "auto", cache) is None
+    cache.write_text("{not json")
+    assert auto.choose(FakeST(), "m", "fp32", cache=cache).backend == "fp32"
+
+
+def test_backend_is_not_part_of_the_model_identity(tmp_path: Path) -> None:
+    from index.embeddings import make_embeddings
+
+    described = {
+        make_embeddings(EmbeddingSettings(backend=b, model=str(tmp_path))).describe()["model"]
+        for b in ("auto", "fp32", "bf16")
+    }
+    assert len(described) == 1
+
+
+def test_runtime_failure_falls_back_to_fp32(monkeypatch: pytest.MonkeyPatch) -> None:
+    from index.embeddings import SentenceEmbeddings
+
+    emb = SentenceEmbeddings("unused", backend="bf16")
+    emb._st = FakeST()
+
+    class Broken:
+        name = "bf16"
+
+        def encode(self, model: Any, texts: Any, batch_size: int) -> Any:
+            raise RuntimeError("oneDNN: unsupported")
+
+    emb._backend = Broken()  # type: ignore[assignment]
+    vectors = emb.encode_passages(["نص"])
+    assert vectors.shape == (1, 16) and emb.backend.name == "fp32"
+
+
+@pytest.mark.slow
+def test_bf16_parity_with_fp32_on_the_real_model(embeddings: Any) -> None:
+    if not TorchBF16().supported():
+        pytest.skip("this CPU has no bf16 instructions (auto uses fp32 here)")
+    texts = auto.probe_texts()
+    fp32 = make_backend("fp32").encode(embeddings.st, texts, 8)
+    bf16 = make_backend("bf16").encode(embeddings.st, texts, 8)
+    low, mean = auto.min_mean_cosine(bf16, fp32)
+    assert low >= 0.999 and mean >= 0.9999
+    assert bf16.dtype == np.float32
+    assert np.allclose(np.linalg.norm(bf16, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_auto_on_the_real_model_picks_a_backend_that_passes(
+    embeddings: Any, tmp_path: Path
+) -> None:
+    choice = auto.choose(embeddings.st, embeddings.model_id, "auto", cache=tmp_path / "c.json")
+    assert choice.backend in BACKENDS
+    if choice.backend != "fp32":
+        assert choice.parity[choice.backend] >= auto.PARITY_MIN_COSINE
