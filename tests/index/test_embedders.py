@@ -148,3 +148,71 @@ def test_auto_on_the_real_model_picks_a_backend_that_passes(
     assert choice.backend in BACKENDS
     if choice.backend != "fp32":
         assert choice.parity[choice.backend] >= auto.PARITY_MIN_COSINE
+
+
+def test_light_runtime_only_for_plain_bert_folders(tmp_path: Path) -> None:
+    import json
+
+    from index.embedders import numpy_bert
+
+    assert not numpy_bert.supports(tmp_path)
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_act": "gelu"}))
+    (tmp_path / "1_Pooling" / "config.json").write_text(
+        json.dumps({"pooling_mode_mean_tokens": True})
+    )
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    (tmp_path / "tokenizer.json").write_text("{}")
+    assert numpy_bert.supports(tmp_path)
+    (tmp_path / "1_Pooling" / "config.json").write_text(
+        json.dumps({"pooling_mode_cls_token": True})
+    )
+    assert not numpy_bert.supports(tmp_path)
+
+
+def test_erf_matches_math_erf() -> None:
+    import math
+
+    from index.embedders.numpy_bert import _erf
+
+    x = np.linspace(-6, 6, 2001).astype(np.float32)
+    expected = np.array([math.erf(float(v)) for v in x])
+    assert np.max(np.abs(_erf(x) - expected)) < 1e-6
+
+
+@pytest.mark.slow
+def test_light_runtime_gives_the_torch_models_vectors(embeddings: Any) -> None:
+    from index.embedders.numpy_bert import NumpyBert
+
+    light = NumpyBert(Path(embeddings.model))
+    texts = ["query: من توسط في هدنة نوفمبر؟", *auto.probe_texts()[:6]]
+    low, _ = auto.min_mean_cosine(
+        light.encode_texts(texts), make_backend("fp32").encode(embeddings.st, texts, 8)
+    )
+    assert low >= 0.9999
+    sample = ["هل أغلق معبر رفح؟", "The ministry said so."]
+    assert light.count_tokens(sample) == embeddings.count_tokens(sample)
+
+
+@pytest.mark.slow
+def test_one_shot_ask_never_imports_torch(seeds_index: Path) -> None:
+    import subprocess
+    import sys
+
+    from ..conftest import ROOT
+
+    script = (
+        "import sys\n"
+        "from akhbar.cli import app\n"
+        f"sys.argv = ['akhbar', 'ask', 'من توسط في هدنة نوفمبر؟', '--json', '--index-dir', {str(seeds_index)!r}]\n"
+        "try:\n"
+        "    app(standalone_mode=False)\n"
+        "finally:\n"
+        "    sys.stderr.write('TORCH=%s\\n' % ('torch' in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert '"found": true' in out.stdout
+    assert "TORCH=False" in out.stderr
