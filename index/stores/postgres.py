@@ -255,8 +255,6 @@ class PostgresStore:
 
     def generation(self) -> str:
         """`pg-<n>`, the live generation (one indexed query)."""
-        if not self._has_tables():
-            raise self._missing()
         (row,) = self._query(f"SELECT max(gen) FROM {self._t('generations')}")
         if row[0] is None:
             raise self._missing()
@@ -762,15 +760,34 @@ class PostgresSnapshot:
         return [(p, 1.0 - float(r[-1])) for p, r in zip(positions, rows, strict=True)]
 
     def vectors(self) -> np.ndarray:
-        """All vectors in row order."""
+        """All vectors in row order (binary transfer: 4 bytes a dimension)."""
         dim = self.manifest.dim
         if not len(self.ids):
             return np.zeros((0, dim), dtype=np.float32)
-        rows = self.store._query(
-            f"SELECT embedding::real[] FROM {self._t('chunks')} WHERE {_visible('%s')} ORDER BY id",
-            (self.gen, self.gen),
-        )
-        return np.asarray([r[0] for r in rows], dtype=np.float32).reshape(len(rows), dim)
+        out = np.empty((len(self.ids), dim), dtype=np.float32)
+        conn = self.store._connect()
+        try:
+            with self.store._errors():
+                from pgvector.psycopg import register_vector
+
+                register_vector(conn)
+                with conn.cursor(binary=True) as cur:
+                    cur.execute(
+                        f"SELECT embedding FROM {self._t('chunks')} "
+                        f"WHERE {_visible('%s')} ORDER BY id",
+                        (self.gen, self.gen),
+                    )
+                    n = 0
+                    for (vec,) in cur:
+                        out[n] = vec.to_numpy() if hasattr(vec, "to_numpy") else vec
+                        n += 1
+        finally:
+            conn.close()
+        if n != len(self.ids):
+            raise IndexCorruptError(
+                f"generation {self.gen}: {n} vectors for {len(self.ids)} chunks"
+            )
+        return out
 
     def doc_rows(self) -> dict[str, list[int]]:
         """Rows of each article's chunks."""
