@@ -8,12 +8,16 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO, cast
 
 import typer
 
 from akhbar import report
 from akhbar.settings import Settings, settings_table
+
+if TYPE_CHECKING:
+    from akhbar.app import Akhbar
+    from qa.retriever import Mode
 
 log = logging.getLogger("akhbar")
 
@@ -55,7 +59,7 @@ def _settings(index_dir: Path | None) -> Settings:
     return settings
 
 
-def _app(index_dir: Path | None, progress: bool = False) -> Any:
+def _app(index_dir: Path | None, progress: bool = False) -> Akhbar:
     from akhbar.app import Akhbar
 
     return Akhbar(_settings(index_dir), progress=progress)
@@ -207,17 +211,18 @@ def search(
     """Find the passages that best match a question."""
     if mode not in ("hybrid", "dense", "lexical"):
         raise typer.BadParameter("mode must be hybrid, dense or lexical")
+    how = cast("Mode", mode)
 
     def go() -> None:
         akhbar = _app(index_dir)
         if batch is not None:
             for _, obj in _batch_lines(batch):
-                hits = akhbar.search(obj["question"], k=k, mode=mode)
+                hits = akhbar.search(obj["question"], k=k, mode=how)
                 _emit({"id": obj.get("id"), "hits": [h.to_json() for h in hits]})
             return
         if not question or not question.strip():
             raise CliError("give a question, or --batch FILE")
-        hits = akhbar.search(question, k=k, mode=mode)
+        hits = akhbar.search(question, k=k, mode=how)
         if as_json:
             _emit({"id": None, "hits": [h.to_json() for h in hits]})
             return

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from index.arabic import normalize
+from qa.protocols import QuestionAnswering
 
 log = logging.getLogger(__name__)
 
@@ -288,7 +289,7 @@ def run_eval(
 
 
 def evaluate(
-    app: Any,
+    app: QuestionAnswering,
     eval_set: EvalSet,
     *,
     limit: int | None = None,
@@ -302,7 +303,7 @@ def evaluate(
     (`recall@k` is hybrid's; `dense_recall@k` and `lexical_recall@k` the others').
 
     Args:
-        app: An `akhbar.app.Akhbar` whose index holds the set's documents.
+        app: The application (an `akhbar.app.Akhbar`) whose index holds the set's documents.
         eval_set: The questions.
         limit: Ask only this many, drawn at random with `seed`.
         seed: Random seed for `limit`.

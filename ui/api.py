@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 
 from qa.errors import QuestionError
-from ui.protocols import Backend
+from ui.protocols import Asker
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ API_NAME = "ask"
 class AskApi:
     """The `/ask` endpoint, bound to one application."""
 
-    def __init__(self, akhbar: Backend) -> None:
+    def __init__(self, akhbar: Asker) -> None:
         """Bind to an application.
 
         Args:

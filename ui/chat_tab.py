@@ -13,7 +13,7 @@ import gradio as gr
 from qa.errors import QuestionError
 from ui import render
 from ui.messages import WELCOME, friendly_error
-from ui.protocols import Backend
+from ui.protocols import Conversation, Library
 
 if TYPE_CHECKING:
     from qa.chain import Answer
@@ -34,7 +34,7 @@ def plain_answer(answer: Answer) -> str:
 class ChatHandlers:
     """The chat's event functions, bound to one application."""
 
-    def __init__(self, akhbar: Backend) -> None:
+    def __init__(self, akhbar: Conversation) -> None:
         """Bind to an application.
 
         Args:
@@ -120,7 +120,7 @@ class ChatHandlers:
         return [], render.sources_panel([]), "", [], []
 
 
-def example_questions(akhbar: Backend) -> list[str]:
+def example_questions(akhbar: Library) -> list[str]:
     """Starter questions from the indexed titles (none when there is no index yet)."""
     try:
         return render.example_questions(akhbar.info().get("titles") or {})

@@ -12,7 +12,7 @@ import gradio as gr
 from index.errors import ReadError
 from ui.errors import UploadRejected
 from ui.messages import friendly_error
-from ui.protocols import Backend
+from ui.protocols import Library
 from ui.render import esc
 from ui.uploads import ALLOWED_SUFFIXES, stage_uploads
 
@@ -175,7 +175,7 @@ def upload_intro_html(suffixes: Sequence[str], max_files: int, max_mb: float) ->
 class IndexHandlers:
     """The index tab's event functions, bound to one application."""
 
-    def __init__(self, akhbar: Backend, max_upload_mb: float, max_upload_files: int) -> None:
+    def __init__(self, akhbar: Library, max_upload_mb: float, max_upload_files: int) -> None:
         """Bind to an application.
 
         Args:

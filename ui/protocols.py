@@ -1,8 +1,8 @@
-"""What the page needs from the application: a `typing.Protocol` the composition root satisfies."""
+"""What the page needs from the application: `typing.Protocol`s the composition root satisfies."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -10,16 +10,28 @@ from index.indexer import Summary
 from qa.chain import Answer
 
 
-class Backend(Protocol):
-    """The application as the page uses it (`akhbar.app.Akhbar` implements it)."""
+class Asker(Protocol):
+    """Answers one question at a time (the `/ask` endpoint)."""
 
     def ask(self, question: str, history: list[list[str]] | None = None) -> Answer:
         """Answer a question."""
         ...
 
+
+class Conversation(Protocol):
+    """Streams answers and shows the articles they cite (the chat tab)."""
+
     def stream(self, question: str, history: list[list[str]] | None = None) -> Iterator[Answer]:
         """Answer a question, yielding the growing answer."""
         ...
+
+    def articles(self) -> Mapping[str, dict[str, Any]]:
+        """The indexed articles by id (`text`, `title`, ...), as the live index holds them."""
+        ...
+
+
+class Library(Protocol):
+    """Shows and extends the index (the index tab)."""
 
     def add(self, paths: Iterable[Path]) -> Summary:
         """Add or update articles."""
@@ -29,6 +41,6 @@ class Backend(Protocol):
         """Documents, chunks, model and size of the live index."""
         ...
 
-    def articles(self) -> dict[str, dict[str, Any]]:
-        """The indexed articles by id (`text`, `title`, ...), as the live index holds them."""
-        ...
+
+class Backend(Asker, Conversation, Library, Protocol):
+    """The application as the whole page uses it (`akhbar.app.Akhbar` implements it)."""

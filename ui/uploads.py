@@ -8,6 +8,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -72,7 +73,7 @@ def _as_upload(item: Upload | str | os.PathLike[str]) -> Upload:
 
 
 def stage_uploads(
-    uploads: list[Upload | str | os.PathLike[str]],
+    uploads: Sequence[Upload | str | os.PathLike[str]],
     *,
     max_mb: float,
     max_files: int,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import gradio as gr
 import pytest
 
+from akhbar.app import Akhbar
 from index.errors import IndexMissingError
 from qa.chain import Answer, Citation
 from qa.errors import BadHistory, NoWordsQuestion, QuestionError, QuestionTooLong
@@ -199,16 +201,17 @@ def test_example_questions_come_from_titles() -> None:
 
 
 class _StubApp:
-    """Streams prepared answers and records the history it was given."""
+    """Streams prepared answers and records the history it was given (a `Conversation`)."""
 
-    def __init__(self, inner: Any, answers: list[Answer]) -> None:
+    def __init__(self, inner: Akhbar, answers: list[Answer]) -> None:
         self.inner = inner
-        self.settings = inner.settings
-        self.searcher = inner.searcher
         self.answers = answers
         self.histories: list[list[list[str]]] = []
 
-    def stream(self, question: str, history: Any = None) -> Any:
+    def articles(self) -> Mapping[str, dict[str, Any]]:
+        return self.inner.articles()
+
+    def stream(self, question: str, history: list[list[str]] | None = None) -> Iterator[Answer]:
         self.histories.append([list(p) for p in history or []])
         if not question.strip("؟? "):
             raise NoWordsQuestion("the question has no words: type a question about the articles")
@@ -230,7 +233,7 @@ def test_chat_turns_stream_cite_and_carry_history(seeded: Any) -> None:
     )
     second = Answer(question="وأين؟", answer="في القاهرة [1]", found=True, citations=[replace(c1)])
     stub = _StubApp(seeded, [first, second])
-    h = ChatHandlers(stub)  # type: ignore[arg-type]
+    h = ChatHandlers(stub)
 
     updates = run(h.respond("من هو وزير الدفاع الإيطالي الذي التقى السيسي؟", [], [], []))
     assert len(updates) >= 3
@@ -253,7 +256,7 @@ def test_chat_turns_stream_cite_and_carry_history(seeded: Any) -> None:
 
 
 def test_chat_errors_are_friendly(seeded: Any) -> None:
-    h = ChatHandlers(_StubApp(seeded, []))  # type: ignore[arg-type]
+    h = ChatHandlers(_StubApp(seeded, []))
     assert run(h.respond("   ", [], [], [])) == [(gr.skip(),) * 5]
     updates = run(h.respond("؟؟؟", [], [], []))
     chat = updates[-1][0]
@@ -262,11 +265,11 @@ def test_chat_errors_are_friendly(seeded: Any) -> None:
     assert len(updates[-1]) == 5 and updates[-1][3] == gr.skip()  # history untouched
 
     class Broken(_StubApp):
-        def stream(self, question: str, history: Any = None) -> Any:
+        def stream(self, question: str, history: list[list[str]] | None = None) -> Iterator[Answer]:
             raise RuntimeError("secret internals /etc/passwd")
             yield
 
-    h = ChatHandlers(Broken(seeded, []))  # type: ignore[arg-type]
+    h = ChatHandlers(Broken(seeded, []))
     chat = run(h.respond("سؤال", [], [], []))[-1][0]
     assert "secret" not in chat[-1]["content"] and "خطأ غير متوقع" in chat[-1]["content"]
     assert "طويل جداً (2500 حرفاً، والحد 2000)" in friendly_error(QuestionTooLong(2500, 2000))
