@@ -374,6 +374,9 @@ def eval_cmd(
     def go() -> None:
         from akhbar.evaluation import evaluate_file
 
+        if not path.is_file():
+            raise CliError(f"{path}: no such file")
+
         eval_set, summary, rows = evaluate_file(
             path,
             _settings(index_dir),

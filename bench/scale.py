@@ -422,23 +422,21 @@ def task_serve(n: int, kind: str, folder: Path) -> dict[str, Any]:
 
 def task_lex_build(n: int, folder: Path) -> dict[str, Any]:
     """Build our `LexicalIndex` from `n` term lists (as `LexicalIndex.build` does) and save it."""
-    from index.lexical import LexicalIndex, _bm25s
+    from index.lexical import LexicalIndex
 
     t0 = time.perf_counter()
     corpus, n_real, per_chunk = make_term_lists(n)
     make_s = time.perf_counter() - t0
     avg_terms = float(np.mean([len(doc) for doc in corpus]))
     t0 = time.perf_counter()
-    bm25 = _bm25s().BM25(k1=1.2, b=0.75)
-    bm25.index(corpus, show_progress=False)
-    index = LexicalIndex(bm25, len(corpus))
+    index = LexicalIndex.from_terms(corpus)
     build_s = time.perf_counter() - t0
     index.save(folder / "lexical")
     return {
         "real": n_real,
         "make_terms_s": make_s,
         "avg_terms": avg_terms,
-        "vocab": len(bm25.vocab_dict),
+        "vocab": index.vocabulary_size(),
         "build_s": build_s,
         "terms_ms_per_chunk": 1000 * per_chunk,
         "terms_est_s": per_chunk * n,

@@ -50,12 +50,23 @@ class LexicalIndex:
         Returns:
             The index.
         """
-        bm25s = _bm25s()
-        bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-        corpus = [terms(t) or [EMPTY_TERM] for t in texts]
-        if corpus:
-            bm25.index(corpus, show_progress=False)
-        return cls(bm25, len(corpus))
+        return cls.from_terms([terms(t) for t in texts])
+
+    @classmethod
+    def from_terms(cls, corpus: Sequence[Sequence[str]]) -> LexicalIndex:
+        """Index term lists that are already normalised and stemmed (see `index.arabic.terms`).
+
+        Args:
+            corpus: One term list per chunk, in row order.
+
+        Returns:
+            The index.
+        """
+        bm25 = _bm25s().BM25(k1=BM25_K1, b=BM25_B)
+        rows = [list(doc) or [EMPTY_TERM] for doc in corpus]
+        if rows:
+            bm25.index(rows, show_progress=False)
+        return cls(bm25, len(rows))
 
     def save(self, folder: Path) -> None:
         """Write the index files into `folder`.
@@ -92,6 +103,10 @@ class LexicalIndex:
         if rows != size:
             raise ValueError(f"lexical index has {rows} rows, the chunk store {size}")
         return cls(bm25, size)
+
+    def vocabulary_size(self) -> int:
+        """How many distinct terms the index holds."""
+        return len(self._bm25.vocab_dict) if self.size else 0
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for a query.
