@@ -93,6 +93,7 @@ class Answer:
     seconds: float = 0.0
     id: Any = None
     check: dict[str, Any] | None = None
+    reason: str = ""  # why a generated answer fell back to the extractive one (mode "fallback")
 
     def __add__(self, other: Answer) -> Answer:
         """Streaming chunks are successive states: the later one wins (lets `invoke` work)."""
@@ -240,15 +241,17 @@ class AnswerEngine:
         reason = state.llm_error or self.llm_unavailable
         if reason:
             log.warning("chat model unavailable (%s); giving the extractive answer", reason)
-            yield from self._fallback(state)
+            yield from self._fallback(state, reason)
             return
         yield from self._generated(state)
 
-    def _fallback(self, state: _State) -> Iterator[Answer]:
-        """The extractive answer, with its own retrieval, marked `mode: fallback`."""
+    def _fallback(self, state: _State, reason: str) -> Iterator[Answer]:
+        """The extractive answer, with its own retrieval, marked `mode: fallback` with the reason."""
         if state.standalone != state.question.retrieval_query:
             self._search(state, state.question.retrieval_query)
-        yield from self._extractive(state, mode="fallback")
+        for answer in self._extractive(state, mode="fallback"):
+            answer.reason = reason
+            yield answer
 
     def _generated(self, state: _State) -> Iterator[Answer]:
         """Generate from the top passages, stream it, then keep only cited, supported sentences."""
@@ -279,7 +282,7 @@ class AnswerEngine:
                 yield replace(base)
         except LLMError as exc:
             log.warning("%s; giving the extractive answer", exc)
-            yield from self._fallback(state)
+            yield from self._fallback(state, str(exc))
             return
         result = self.checker.check(text, hits, idf=self.searcher.snapshot().lexical.idf)
         base.check = result.summary()
@@ -298,7 +301,8 @@ class AnswerEngine:
                 "giving the extractive answer",
                 text[:200],
             )
-            for answer in self._fallback(state):
+            reason = "no sentence of the generated answer is supported by the passage it cites"
+            for answer in self._fallback(state, reason):
                 answer.check = base.check
                 yield answer
             return

@@ -48,7 +48,8 @@ class LLMSettings(BaseModel):
         default="extractive",
         description=(
             "`extractive` (default: no LLM), `openai` (any OpenAI-compatible server at "
-            "`base_url`), or `llamacpp` (a local GGUF file at `model_path`; `pip install .[llm]`)."
+            "`base_url`), or `llamacpp` (a local GGUF file at `model_path`, served by "
+            "llama-cpp-python's server in a child process that akhbar watches; `make llm`)."
         ),
     )
     base_url: str = Field(
@@ -74,11 +75,34 @@ class LLMSettings(BaseModel):
     max_tokens: int = Field(default=200, ge=16, description="Longest generated answer, in tokens.")
     temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature.")
     n_ctx: int = Field(
-        default=2048, ge=512, description="Context window of the `llamacpp` backend, in tokens."
+        default=2048, ge=512, description="Context window of the `llamacpp` server, in tokens."
     )
     threads: int = Field(
-        default=0, ge=0, description="CPU threads of the `llamacpp` backend (0 = all cores)."
+        default=0, ge=0, description="CPU threads of the `llamacpp` server (0 = all cores)."
     )
     passages: int = Field(
         default=3, ge=1, le=10, description="Top passages shown to the model (numbered [1]..[n])."
+    )
+    start_timeout_s: float = Field(
+        default=180.0,
+        gt=0,
+        description=(
+            "`llamacpp`: longest wait for the local model server to load the model (first "
+            "question only; after a crash questions fall back until it is back)."
+        ),
+    )
+    hang_s: float = Field(
+        default=90.0,
+        gt=0,
+        description=(
+            "`llamacpp`: the local model server is killed and restarted when it sends nothing "
+            "for this long while a question waits for it."
+        ),
+    )
+    server_log: Path | None = Field(
+        default=None,
+        description=(
+            "`llamacpp`: the local model server's output (default: `logs/llama-server.log` in "
+            "the data dir)."
+        ),
     )

@@ -40,3 +40,7 @@ class BadHistory(QuestionError):
 
 class LLMError(QAError, RuntimeError):
     """The chat model is unavailable, failed, or took too long (the caller falls back)."""
+
+
+class ModelServerDown(LLMError):
+    """The local model server is down, starting or restarting (this answer falls back)."""
