@@ -33,6 +33,7 @@ from qa.llm import (
     answer_messages,
     clean_rewrite,
     make_chat_model,
+    prepare,
     rewrite_messages,
     stream_text,
     token_limit,
@@ -211,7 +212,12 @@ class AnswerEngine:
         state.standalone = q.retrieval_query
         if self.chat_model is not None:
             state.standalone = q.text
-            if state.history:
+            try:
+                prepare(self.chat_model)  # e.g. the local server loads its model on first use
+            except LLMError as exc:
+                state.llm_error = str(exc)
+                state.standalone = q.retrieval_query
+            if state.history and not state.llm_error:
                 try:
                     state.standalone = self._rewrite(state)
                 except LLMError as exc:

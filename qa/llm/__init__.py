@@ -11,7 +11,7 @@ from __future__ import annotations
 from langchain_core.language_models import BaseChatModel
 
 from qa.config import LLMSettings
-from qa.llm.base import LLMError, ModelServerDown, stream_text, token_limit
+from qa.llm.base import LLMError, ModelServerDown, prepare, stream_text, token_limit
 from qa.llm.prompts import (
     ANSWER_SYSTEM,
     PASSAGES_HEADER,
@@ -32,6 +32,7 @@ __all__ = [
     "clean_rewrite",
     "make_chat_model",
     "passage_block",
+    "prepare",
     "rewrite_messages",
     "stream_text",
     "token_limit",

@@ -14,6 +14,23 @@ from langchain_core.messages import BaseMessage
 from qa.errors import LLMError, ModelServerDown
 
 
+def prepare(model: BaseChatModel) -> None:
+    """Bring up the model's backend if it has one to start (the local server loads its model).
+
+    Called before an answer's deadline starts, so that `timeout_s` covers the answer only; a
+    model without a `warm_up` method needs nothing.
+
+    Args:
+        model: The chat model.
+
+    Raises:
+        LLMError: The backend is down or could not start (e.g. `ModelServerDown`).
+    """
+    warm_up = getattr(model, "warm_up", None)
+    if callable(warm_up):
+        warm_up()
+
+
 def token_limit(max_tokens: int) -> dict[str, Any]:
     """Keyword arguments that cap an answer's length for every backend.
 

@@ -371,6 +371,9 @@ class LlamaServer:
             # Queue concurrent requests instead of cutting the running answer short.
             "--interrupt_requests",
             "false",
+            # llama.cpp's own logging is per token; the log keeps requests, errors and tracebacks.
+            "--verbose",
+            "false",
         ]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(OSError):
@@ -384,6 +387,7 @@ class LlamaServer:
             "AKHBAR_PARENT_PID": str(os.getpid()),
             "API_KEY": self._api_key,  # read by llama_cpp.server's settings; not on the command line
             "PYTHONUNBUFFERED": "1",
+            "PYTHONFAULTHANDLER": "1",  # a native crash leaves its Python stack in the log
         }
         proc = subprocess.Popen(
             [sys.executable, "-c", _BOOTSTRAP, self.server_module, *args],
@@ -476,6 +480,14 @@ class LocalServerChat(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_path": str(self.server.model_path)}
+
+    def warm_up(self) -> None:
+        """Start the server (first call: wait for the model to load).
+
+        Raises:
+            ModelServerDown: It is down, restarting, or failed to start.
+        """
+        self.server.client()
 
     def _stream(
         self,

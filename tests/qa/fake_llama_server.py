@@ -90,6 +90,7 @@ def main() -> None:
         parser.add_argument(flag)
     parser.add_argument("--port", type=int)
     parser.add_argument("--interrupt_requests")
+    parser.add_argument("--verbose")
     ARGS = parser.parse_args()
     time.sleep(float(os.environ.get("FAKE_LLAMA_START_S", "0")))
     ThreadingHTTPServer((ARGS.host, ARGS.port), Handler).serve_forever()
