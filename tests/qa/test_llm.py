@@ -72,7 +72,9 @@ def check_answer(app: Any, akhbar: Any, item: dict[str, Any]) -> Any:
     partials = list(app.stream(item["question"], item["history"]))
     final = partials[-1]
     seconds = time.perf_counter() - started
-    print(f"{item['id']}: {final.mode} found={final.found} {seconds:.1f} s: {final.answer}")
+    print(
+        f"{item['id']}: {final.mode} found={final.found} {seconds:.1f} s: {final.answer} {final.reason}"
+    )
     assert final.mode in ("generated", "fallback"), final
     if final.mode == "fallback":
         # The extractive answer, exactly, with its citations.
@@ -126,7 +128,7 @@ def test_openai_backend_against_the_same_server(
         backend="openai",
         base_url=str(client.openai_api_base),
         model=client.model_name,
-        api_key=client.openai_api_key.get_secret_value(),
+        api_key=client.openai_api_key,
     )
     check_answer(app, akhbar, item(seeds_dev, "d02"))
 
