@@ -11,7 +11,8 @@ from __future__ import annotations
 from langchain_core.language_models import BaseChatModel
 
 from qa.config import LLMSettings
-from qa.llm.base import LLMError, ModelServerDown, prepare, stream_text, token_limit
+from qa.errors import LLMError, ModelServerDown
+from qa.llm.base import prepare, stream_text, token_limit
 from qa.llm.prompts import (
     ANSWER_SYSTEM,
     PASSAGES_HEADER,

@@ -11,7 +11,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from qa.errors import LLMError, ModelServerDown
+from qa.errors import LLMError
 
 
 def prepare(model: BaseChatModel) -> None:

@@ -39,7 +39,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict
 
 from qa.config import LLMSettings
-from qa.llm.base import LLMError, ModelServerDown
+from qa.errors import LLMError, ModelServerDown
 from qa.llm.openai_backend import make_openai_chat
 
 log = logging.getLogger(__name__)
