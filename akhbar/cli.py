@@ -263,7 +263,7 @@ def _stream_answer(akhbar: Any, question: str) -> Any:
         sys.stdout.write("\n\n")
         note = {
             "generated": "after the citation check",
-            "fallback": "the generated answer failed its citation check; the extractive answer",
+            "fallback": f"the generated answer was not used ({final.reason}); the extractive answer",
         }.get(final.mode, final.mode)
         typer.echo(f"--- {note}:")
     _print_answer(final)

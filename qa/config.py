@@ -92,11 +92,12 @@ class LLMSettings(BaseModel):
         ),
     )
     hang_s: float = Field(
-        default=90.0,
+        default=60.0,
         gt=0,
         description=(
             "`llamacpp`: the local model server is killed and restarted when it sends nothing "
-            "for this long while a question waits for it."
+            "for this long while a question waits and uses no CPU (or for three times this long "
+            "whatever it does)."
         ),
     )
     server_log: Path | None = Field(

@@ -3,7 +3,8 @@
 A native crash (segfault, abort) or a hang in llama.cpp costs one answer, never akhbar: the model
 runs in `python -m llama_cpp.server` on a free loopback port, reached through the `openai` backend
 (ChatOpenAI). A supervisor thread starts it on first use, waits until it answers, watches it, and
-restarts it when it dies or sends nothing for `hang_s` while a question waits. While it is down,
+restarts it when it dies or hangs (sends nothing for `hang_s` while a question waits, without using
+the CPU). While it is down,
 questions fail fast with `ModelServerDown` (the chain falls back to the extractive answer). Nothing
 of llama_cpp is imported in this process. The server handles one request at a time (its model
 lock) and is started with `--interrupt_requests false`, so concurrent questions queue instead of
@@ -332,7 +333,7 @@ class LlamaServer:
                 model=MODEL_ALIAS,
                 # The supervisor decides when the server hangs; the answer's own deadline
                 # (`timeout_s`) is kept by `stream_text`.
-                timeout_s=max(self.settings.timeout_s, self.settings.hang_s) + 30,
+                timeout_s=max(self.settings.timeout_s, 3 * self.settings.hang_s) + 30,
                 api_key=self._api_key,
             )
             with self._cond:
@@ -428,22 +429,43 @@ class LlamaServer:
             time.sleep(0.25)
 
     def _watch(self, proc: subprocess.Popen[bytes]) -> str | None:
-        """Block until the child dies or hangs (killing it then); why (None: closed)."""
+        """Block until the child dies or hangs (killing it then); why (None: closed).
+
+        Hung: a question waits, nothing came for `hang_s`, and the child has used no CPU for
+        `min(hang_s, 10)` s (deadlocked, stopped); or nothing came for `3 * hang_s` whatever it
+        does (spinning). Busy reading a long prompt on a loaded machine is not a hang.
+        """
+        hang_s = self.settings.hang_s
+        cpu = _cpu_seconds(proc.pid)
+        cpu_moved = time.monotonic()
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._state == "closed", timeout=0.2)
                 if self._state == "closed":
                     return None
-                silent = time.monotonic() - self._last_progress
-                hung = self._active > 0 and silent > self.settings.hang_s
+                now = time.monotonic()
+                silent = now - self._last_progress if self._active else 0.0
             if proc.poll() is not None:
                 return f"the local model process died ({describe_exit(proc.returncode)})"
-            if hung:
+            used = _cpu_seconds(proc.pid)
+            if used is None or cpu is None or used > cpu:
+                cpu, cpu_moved = used, now
+            idle = now - cpu_moved
+            if (silent > hang_s and idle > min(hang_s, 10.0)) or silent > 3 * hang_s:
                 _kill(proc)
                 return (
                     f"the local model server sent nothing for {silent:.0f} s while a question "
-                    "waited; killed it"
+                    f"waited ({'idle' if idle > min(hang_s, 10.0) else 'spinning'}); killed it"
                 )
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time a process has used (user + system), from /proc; None where unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

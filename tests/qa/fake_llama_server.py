@@ -3,7 +3,7 @@
 Serves `/v1/models` and streaming `/v1/chat/completions` on loopback, one request at a time like
 the real server. The reply echoes the last user message word by word; a message holding `CRASH`
 makes the process die of SIGSEGV after the first word, `ABORT` of SIGABRT, `HANG` makes it stop
-answering (without dying). `FAKE_LLAMA_START_S` delays start-up (the model "loads").
+answering (without dying), `BUSY` computes for 4 s before the second word. `FAKE_LLAMA_START_S` delays start-up (the model "loads").
 """
 
 from __future__ import annotations
@@ -72,6 +72,10 @@ class Handler(BaseHTTPRequestHandler):
                     os.abort()
                 if "HANG" in text:
                     time.sleep(3600)
+                if "BUSY" in text and i == 0:  # a long prompt: silent, but working
+                    until = time.monotonic() + 4
+                    while time.monotonic() < until:
+                        pass
             self._chunk({}, finish="stop")
             self.wfile.write(b"data: [DONE]\n\n")
 

@@ -109,6 +109,30 @@ def test_a_hung_server_is_killed_and_restarted(tmp_path: Path, fake_env: None) -
         server.close()
 
 
+def test_a_busy_server_is_not_a_hung_one(tmp_path: Path, fake_env: None) -> None:
+    server = make_server(tmp_path, hang_s=2.0)
+    model = LocalServerChat(server=server)
+    try:
+        assert ask(model, "BUSY ثم جواب") == "BUSY ثم جواب"  # silent 4 s, but using the CPU
+        assert server.restarts == 0
+    finally:
+        server.close()
+
+
+def test_a_stopped_server_is_hung(server: LlamaServer) -> None:
+    """SIGSTOP: alive, silent, no CPU used; killed and restarted after `hang_s`."""
+    server.settings.hang_s = 1.0
+    model = LocalServerChat(server=server)
+    ask(model, "إحماء")
+    pid = server.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    with pytest.raises(ModelServerDown, match="idle"):
+        ask(model, "بعد التوقف")
+    assert server.wait_ready(30) and server.pid != pid
+    assert ask(model, "عاد") == "عاد"
+
+
 def test_a_server_that_cannot_start_is_an_error_not_a_wait(tmp_path: Path, fake_env: None) -> None:
     llm = LLMSettings(backend="llamacpp", start_timeout_s=5)
     server = LlamaServer(llm, tmp_path / "x.gguf", tmp_path / "log", server_module="no_such_mod")
