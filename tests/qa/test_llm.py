@@ -49,7 +49,9 @@ def local_app(akhbar: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     """The application with the `llamacpp` backend: the model in its supervised server."""
     _need_llm()
     log = tmp_path_factory.mktemp("llm-server") / "server.log"
-    app = llm_app(akhbar, backend="llamacpp", model_path=GGUF, server_log=log)
+    # A generous deadline: on a loaded 2-core machine four queued answers take minutes, and
+    # what these tests check is what happens, not how fast (see bench/llm.py for that).
+    app = llm_app(akhbar, backend="llamacpp", model_path=GGUF, server_log=log, timeout_s=900.0)
     server = app.engine.chat_model.server
     assert server.wait_ready(300), log.read_text()[-3000:]
     yield app
