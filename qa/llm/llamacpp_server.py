@@ -452,11 +452,14 @@ class LlamaServer:
                 cpu, cpu_moved = used, now
             idle = now - cpu_moved
             if (silent > hang_s and idle > min(hang_s, 10.0)) or silent > 3 * hang_s:
-                _kill(proc)
-                return (
+                reason = (
                     f"the local model server sent nothing for {silent:.0f} s while a question "
                     f"waited ({'idle' if idle > min(hang_s, 10.0) else 'spinning'}); killed it"
                 )
+                with self._cond:  # before the kill, so that the broken answer reads why
+                    self._ended[self._incarnation] = reason
+                _kill(proc)
+                return reason
 
 
 def _cpu_seconds(pid: int) -> float | None:
