@@ -13,7 +13,7 @@ from index.errors import ReadError
 from ui.errors import UploadRejected
 from ui.messages import friendly_error
 from ui.protocols import Library
-from ui.render import esc
+from ui.render import error_html, esc
 from ui.uploads import ALLOWED_SUFFIXES, stage_uploads
 
 log = logging.getLogger(__name__)
@@ -37,11 +37,7 @@ def index_info_html(info: Mapping[str, Any] | None, error: str = "") -> str:
         The overview's HTML.
     """
     if info is None:
-        return (
-            '<div class="akhbar-index-info"><div class="akhbar-msg akhbar-error" role="alert">'
-            '<span class="akhbar-icon" aria-hidden="true">!</span>'
-            f'<p class="akhbar-text" dir="auto">الفهرس غير متاح: {esc(error)}</p></div></div>'
-        )
+        return f'<div class="akhbar-index-info">{error_html(f"الفهرس غير متاح: {error}")}</div>'
     titles: Mapping[str, str] = info.get("titles") or {}
     stats = [
         ("المقالات", str(info.get("documents", len(titles)))),
@@ -99,11 +95,7 @@ def upload_summary_html(
     """
     parts: list[str] = []
     if error:
-        parts.append(
-            '<div class="akhbar-msg akhbar-error" role="alert">'
-            '<span class="akhbar-icon" aria-hidden="true">!</span>'
-            f'<p class="akhbar-text" dir="auto">{esc(error)}</p></div>'
-        )
+        parts.append(error_html(error))
     if summary is not None:
         groups = [
             ("added", "أُضيفت", summary.get("added") or []),
