@@ -87,7 +87,9 @@ def _run(fn: Callable[[], None]) -> None:
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         typer.echo(
-            "akhbar: interrupted; the index is unchanged unless a write had completed", err=True
+            "akhbar: interrupted; the index is unchanged unless a write had completed "
+            "(run the same command again to resume: finished embeddings are cached)",
+            err=True,
         )
         raise typer.Exit(130) from None
 

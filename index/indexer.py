@@ -71,6 +71,16 @@ def stored_article(doc: dict[str, Any]) -> Article:
     )
 
 
+class _NullWriter:
+    """A file that forgets what is written (for a silent progress bar)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+
 class Indexer:
     """Writes the index for a store with one embedding model and splitter."""
 
@@ -81,7 +91,7 @@ class Indexer:
         splitter: SplitterSettings,
         index_type: str = "auto",
         progress: bool = False,
-        embed_buffer: int = 2048,
+        embed_buffer: int = 256,
         cache_dir: Path | None = None,
     ) -> None:
         """Configure (cheap: the model loads when text is first embedded).
@@ -332,15 +342,21 @@ class Indexer:
         return summary
 
     def _progress_bar(self, paths: list[Path]) -> Any:
+        """A tqdm bar of articles, chunks/s and ETA: on stderr, or silent but live.
+
+        A silent bar still counts, so that a caller tracking tqdm (the page's upload) can
+        follow it.
+        """
+        import sys
+
         from tqdm import tqdm
 
-        total = count_articles(paths) if self.progress else None
         return tqdm(
-            total=total,
+            total=count_articles(paths),
             unit="article",
             desc="indexing",
-            disable=not self.progress,
-            dynamic_ncols=True,
+            file=sys.stderr if self.progress else _NullWriter(),
+            dynamic_ncols=self.progress,
             smoothing=0.1,
         )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import gradio as gr
 
+from index.arabic import normalize
 from index.errors import ReadError
 from ui.errors import UploadRejected
 from ui.messages import friendly_error
@@ -18,20 +19,87 @@ from ui.uploads import ALLOWED_SUFFIXES, stage_uploads
 
 log = logging.getLogger(__name__)
 
-MAX_DOCS_LISTED = 500
-_PROGRESS = gr.Progress()  # Gradio gives each call its own tracker in place of this default
+PER_PAGE = 50
+"""Articles listed on one page of the index tab (the list is paged and searchable)."""
+# Gradio gives each call its own tracker in place of this default; it follows the indexer's
+# tqdm bar (articles read, of how many), so a large upload shows its progress.
+_PROGRESS = gr.Progress(track_tqdm=True)
+
+
+class ArticleList:
+    """The indexed articles as (id, title), sorted by id, searchable; cached per generation."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._key: Any = None
+        self._rows: list[tuple[str, str, str]] = []
+
+    def rows(self, info: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        """`(doc id, title, normalised "id title")` of the index `info` describes.
+
+        Args:
+            info: `Akhbar.info()`.
+
+        Returns:
+            The rows, sorted by id.
+        """
+        titles: Mapping[str, str] = info.get("titles") or {}
+        key = (info.get("generation"), len(titles)) if info.get("generation") else None
+        if key is None or key != self._key:
+            self._rows = [
+                (doc_id, title, normalize(f"{doc_id} {title}"))
+                for doc_id, title in sorted(titles.items())
+            ]
+            self._key = key
+        return self._rows
+
+
+def article_page(
+    rows: Sequence[tuple[str, str, str]], query: str = "", page: int = 1, per_page: int = PER_PAGE
+) -> tuple[list[tuple[str, str]], int, int, int]:
+    """One page of the articles whose id or title contains `query` (spelling-folded).
+
+    Args:
+        rows: `ArticleList.rows`.
+        query: Words to look for in the id or title (all must occur); empty for all.
+        page: 1-based page number (clamped to the pages there are).
+        per_page: Articles a page.
+
+    Returns:
+        `(rows of the page as (id, title), matching articles, page shown, pages)`.
+    """
+    words = normalize(query).split()
+    matches = [(d, t) for d, t, key in rows if all(w in key for w in words)] if words else None
+    total = len(matches) if matches is not None else len(rows)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, int(page)), pages)
+    lo = (page - 1) * per_page
+    if matches is not None:
+        shown = matches[lo : lo + per_page]
+    else:
+        shown = [(d, t) for d, t, _ in rows[lo : lo + per_page]]
+    return shown, total, page, pages
 
 
 def _size(n: float) -> str:
     return f"{n / 1e6:.1f} ميغابايت" if n >= 1e5 else f"{n / 1e3:.0f} كيلوبايت"
 
 
-def index_info_html(info: Mapping[str, Any] | None, error: str = "") -> str:
-    """The index tab's overview: documents, chunks, model and the list of articles.
+def index_info_html(
+    info: Mapping[str, Any] | None,
+    error: str = "",
+    query: str = "",
+    page: int = 1,
+    articles: ArticleList | None = None,
+) -> str:
+    """The index tab's overview: documents, chunks, model and one page of the articles.
 
     Args:
         info: `Akhbar.info()`, or None when the index cannot be read.
         error: Why the index cannot be read (shown when `info` is None).
+        query: Show only articles whose id or title contains these words.
+        page: Which page of the (matching) articles to show.
+        articles: A cache of the sorted list (kept across calls by the page).
 
     Returns:
         The overview's HTML.
@@ -51,24 +119,28 @@ def index_info_html(info: Mapping[str, Any] | None, error: str = "") -> str:
         f'<span class="akhbar-stat-value" dir="auto">{esc(v)}</span></div>'
         for k, v in stats
     )
-    rows = []
-    for i, (doc_id, title) in enumerate(sorted(titles.items())):
-        if i >= MAX_DOCS_LISTED:
-            rows.append(
-                f'<tr><td colspan="2" class="akhbar-muted">'
-                f"و{len(titles) - MAX_DOCS_LISTED} مقالاً آخر…</td></tr>"
-            )
-            break
-        rows.append(
-            f'<tr><td class="akhbar-docid" dir="ltr">{esc(doc_id)}</td>'
-            f'<td dir="auto">{esc(title or "—")}</td></tr>'
+    listed = (articles or ArticleList()).rows(info)
+    shown, total, page, pages = article_page(listed, query, page)
+    rows = [
+        f'<tr><td class="akhbar-docid" dir="ltr">{esc(doc_id)}</td>'
+        f'<td dir="auto">{esc(title or "—")}</td></tr>'
+        for doc_id, title in shown
+    ]
+    if rows:
+        first = (page - 1) * PER_PAGE + 1
+        where = f" تطابق «{esc(query.strip())}»" if query.strip() else ""
+        caption = (
+            f'<p class="akhbar-muted akhbar-docs-page" dir="rtl">المقالات{where}: '
+            f"{first}–{first + len(rows) - 1} من {total} (الصفحة {page} من {pages})</p>"
         )
-    table = (
-        '<table class="akhbar-docs"><thead><tr><th>المعرّف</th><th>العنوان</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-        if rows
-        else '<p class="akhbar-muted">الفهرس فارغ.</p>'
-    )
+        table = (
+            caption + '<table class="akhbar-docs"><thead><tr><th>المعرّف</th><th>العنوان</th>'
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )
+    elif query.strip() and listed:
+        table = f'<p class="akhbar-muted">لا مقال يطابق «{esc(query.strip())}».</p>'
+    else:
+        table = '<p class="akhbar-muted">الفهرس فارغ.</p>'
     return f'<div class="akhbar-index-info"><div class="akhbar-stats">{cards}</div>{table}</div>'
 
 
@@ -178,14 +250,46 @@ class IndexHandlers:
         self.akhbar = akhbar
         self.max_upload_mb = max_upload_mb
         self.max_upload_files = max_upload_files
+        self.articles = ArticleList()
 
-    def index_info(self) -> str:
-        """The index tab's overview."""
+    def index_info(self, query: str = "", page: int = 1) -> str:
+        """The index tab's overview, with one page of the articles matching `query`.
+
+        Args:
+            query: Words to look for in article ids and titles.
+            page: Page of the list.
+
+        Returns:
+            The overview's HTML.
+        """
         try:
-            return index_info_html(self.akhbar.info())
+            return index_info_html(
+                self.akhbar.info(), query=query, page=page, articles=self.articles
+            )
         except Exception as exc:
             log.warning("index info failed: %s", exc)
             return index_info_html(None, friendly_error(exc))
+
+    def browse(self, query: str | None, page: float | None, step: int = 0) -> tuple[str, int]:
+        """The overview after searching or paging.
+
+        Args:
+            query: The search box.
+            page: The page shown now (or wanted, with `step` 0).
+            step: -1 previous page, +1 next page, 0 `page` itself.
+
+        Returns:
+            (overview HTML, page number now shown).
+        """
+        query = query or ""
+        wanted = max(1, int(page or 1) + step)
+        try:
+            info = self.akhbar.info()
+            _, _, shown, _ = article_page(self.articles.rows(info), query, wanted)
+            return index_info_html(info, query=query, page=shown, articles=self.articles), shown
+        except Exception as exc:
+            log.warning("index info failed: %s", exc)
+            return index_info_html(None, friendly_error(exc)), 1
 
     def upload(
         self, files: list[str] | None, progress: gr.Progress | None = None
@@ -257,6 +361,18 @@ class IndexTab:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 gr.HTML('<h2 class="akhbar-panel-title">محتوى الفهرس</h2>')
+                with gr.Row(elem_id="akhbar-index-browse"):
+                    self.search = gr.Textbox(
+                        placeholder="ابحث بالعنوان أو المعرّف…",
+                        show_label=False,
+                        container=False,
+                        scale=4,
+                        elem_id="akhbar-index-search",
+                        rtl=True,
+                    )
+                    self.prev = gr.Button("السابق", size="sm", scale=1, elem_id="akhbar-index-prev")
+                    self.next = gr.Button("التالي", size="sm", scale=1, elem_id="akhbar-index-next")
+                self.page = gr.State(1)
                 self.info = gr.HTML(elem_id="akhbar-index-info")
             with gr.Column(scale=2, min_width=300, elem_id="akhbar-upload-col"):
                 gr.HTML(
@@ -289,6 +405,30 @@ class IndexTab:
             concurrency_id="index-write",
         )
         self.handlers = handlers
+
+        def first_page(query: str | None, page: float | None) -> tuple[str, int]:
+            return handlers.browse(query, 1)
+
+        def previous_page(query: str | None, page: float | None) -> tuple[str, int]:
+            return handlers.browse(query, page, -1)
+
+        def next_page(query: str | None, page: float | None) -> tuple[str, int]:
+            return handlers.browse(query, page, +1)
+
+        for event, fn in (
+            (self.search.submit, first_page),
+            (self.search.change, first_page),
+            (self.prev.click, previous_page),
+            (self.next.click, next_page),
+        ):
+            event(
+                fn,
+                [self.search, self.page],
+                [self.info, self.page],
+                api_visibility="private",
+                show_progress="hidden",
+                trigger_mode="always_last",
+            )
 
     def load_on(self, page: gr.Blocks) -> None:
         """Fill the overview each time `page` loads in a browser."""
