@@ -11,10 +11,10 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from akhbar.settings import Settings
-from index.embeddings import SentenceEmbeddings, make_embeddings
+from index.embeddings import make_embeddings
 from index.indexer import Indexer, Summary
 from index.passage import Passage
-from index.protocols import Store
+from index.protocols import Embedder, Store
 from index.stores import make_store
 from qa.chain import Answer, AnswerEngine
 from qa.retriever import Hit, Mode, Searcher
@@ -29,7 +29,7 @@ class Akhbar:
         self,
         settings: Settings | None = None,
         *,
-        embeddings: SentenceEmbeddings | None = None,
+        embeddings: Embedder | None = None,
         chat_model: BaseChatModel | None = None,
         progress: bool = False,
     ) -> None:
@@ -47,7 +47,7 @@ class Akhbar:
         self.progress = progress
 
     @cached_property
-    def embeddings(self) -> SentenceEmbeddings:
+    def embeddings(self) -> Embedder:
         """The embedding model (not loaded until used)."""
         return self._embeddings or make_embeddings(self.settings.embedding)
 

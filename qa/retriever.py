@@ -14,9 +14,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from index.embeddings import SentenceEmbeddings
 from index.passage import Passage
-from index.protocols import Store, StoreSnapshot
+from index.protocols import Embedder, Store, StoreSnapshot
 from index.store import IndexMismatchError
 from qa.config import RetrievalSettings
 
@@ -67,7 +66,7 @@ class Searcher:
     def __init__(
         self,
         store: Store,
-        embeddings: SentenceEmbeddings,
+        embeddings: Embedder,
         settings: RetrievalSettings | None = None,
     ) -> None:
         """Configure (cheap: nothing is loaded until the first search or `warm_up`).

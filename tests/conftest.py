@@ -44,7 +44,7 @@ def _no_network() -> Iterator[None]:
             raise RuntimeError(f"test tried to reach the network: {address!r}")
         return original(self, address)
 
-    socket.socket.connect = guarded  # type: ignore[method-assign]
+    socket.socket.connect = guarded  # type: ignore[method-assign,assignment]
     yield
     socket.socket.connect = original  # type: ignore[method-assign]
 
@@ -237,7 +237,7 @@ def fake_app(tmp_path: Path) -> Any:
     settings = Settings()
     settings.index_dir = tmp_path / "index"
     settings.splitter.chunk_tokens = 60
-    return Akhbar(settings, embeddings=FakeEmbeddings())  # type: ignore[arg-type]
+    return Akhbar(settings, embeddings=FakeEmbeddings())
 
 
 def free_port() -> int:

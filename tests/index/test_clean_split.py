@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 
 import pytest
 
@@ -21,7 +22,7 @@ LEFTOVERS = [
 ]
 
 
-def word_counter(texts: list[str]) -> list[int]:
+def word_counter(texts: Sequence[str]) -> list[int]:
     return [len(t.split()) for t in texts]
 
 

@@ -15,7 +15,7 @@ def make_app(index_dir: Path, index_type: Literal["flat", "hnsw"]) -> Akhbar:
     settings.index_dir = index_dir
     settings.splitter.chunk_tokens = 60
     settings.retrieval.index_type = index_type
-    return Akhbar(settings, embeddings=FakeEmbeddings())  # type: ignore[arg-type]
+    return Akhbar(settings, embeddings=FakeEmbeddings())
 
 
 def test_hnsw_index_finds_what_exact_search_finds(tmp_path: Path) -> None:

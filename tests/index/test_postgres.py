@@ -38,7 +38,7 @@ def fake(settings: Any) -> Any:
     from akhbar.app import Akhbar
 
     settings.splitter.chunk_tokens = 60
-    return Akhbar(settings, embeddings=FakeEmbeddings())  # type: ignore[arg-type]
+    return Akhbar(settings, embeddings=FakeEmbeddings())
 
 
 @pytest.fixture
@@ -319,7 +319,7 @@ def test_two_writers_and_readers_never_see_a_mix(pg_app: Any, tmp_path: Path) ->
     def reader() -> None:
         from akhbar.app import Akhbar
 
-        app = Akhbar(pg_app.settings, embeddings=FakeEmbeddings())  # type: ignore[arg-type]
+        app = Akhbar(pg_app.settings, embeddings=FakeEmbeddings())
         while not stop.is_set():
             snap = app.store.open()
             docs = set(snap.docs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -34,7 +35,7 @@ ALPHABET = st.sampled_from(
 TEXT = st.text(alphabet=ALPHABET, max_size=600) | st.text(max_size=300)
 
 
-def counter(texts: list[str]) -> list[int]:
+def counter(texts: Sequence[str]) -> list[int]:
     return [len(t.split()) + 1 for t in texts]
 
 

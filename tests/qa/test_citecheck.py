@@ -233,7 +233,7 @@ def fake_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     settings = Settings()
     settings.index_dir = folder / "index"
     settings.splitter.chunk_tokens = 60
-    Akhbar(settings, embeddings=FakeEmbeddings()).build([articles])  # type: ignore[arg-type]
+    Akhbar(settings, embeddings=FakeEmbeddings()).build([articles])
     return settings.index_dir
 
 
@@ -245,7 +245,7 @@ def make_app(index_dir: Path, model: BaseChatModel | None, **llm: Any) -> Any:
     settings.splitter.chunk_tokens = 60
     for key, value in llm.items():
         setattr(settings.llm, key, value)
-    return Akhbar(settings, embeddings=FakeEmbeddings(), chat_model=model)  # type: ignore[arg-type]
+    return Akhbar(settings, embeddings=FakeEmbeddings(), chat_model=model)
 
 
 def scripted(fn: Callable[[list[str]], str]) -> ScriptedChat:

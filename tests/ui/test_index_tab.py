@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from index.indexer import Summary
 from ui.index_tab import PER_PAGE, ArticleList, IndexHandlers, article_page, index_info_html
 
 from ..conftest import serving
@@ -74,10 +76,13 @@ class FakeBackend:
         self.calls += 1
         return self.data
 
+    def add(self, paths: Iterable[Path]) -> Summary:
+        raise AssertionError("browsing the index never writes to it")
+
 
 def test_browse_moves_between_pages_and_restarts_on_search() -> None:
     backend = FakeBackend()
-    handlers = IndexHandlers(backend, max_upload_mb=1, max_upload_files=1)  # type: ignore[arg-type]
+    handlers = IndexHandlers(backend, max_upload_mb=1, max_upload_files=1)
     html, page = handlers.browse("", 1, +1)
     assert page == 2 and "00050.txt" in html
     html, page = handlers.browse("", 3, +1)
