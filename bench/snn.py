@@ -71,9 +71,10 @@ def main() -> None:
     app.embeddings.warm_up()
     _ = app.embeddings.backend  # the one-time backend check is not part of the build
     load_s = time.perf_counter() - t0
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     summary = app.build([src])
     build_s = time.perf_counter() - t1
+    build_cpu_s = time.process_time() - c1
     stop.set()
     sampler.join()
     peak = max(r for _, r in samples)
@@ -87,6 +88,8 @@ def main() -> None:
         "backend": app.embeddings.backend.name,
         "model_load_s": load_s,
         "build_s": build_s,
+        "build_cpu_s": build_cpu_s,
+        "load_avg": os.getloadavg()[0],
         "embed_s": summary.embed_seconds,
         "embed_tokens_s": summary.embedded_tokens / max(summary.embed_seconds, 1e-9),
         "build_tokens_s": summary.embedded_tokens / max(build_s, 1e-9),
@@ -108,15 +111,14 @@ def main() -> None:
     ]
     app.searcher.warm_up()
     app.ask(questions[0])  # warm caches
-    search_ms, answer_ms = [], []
+    timed: dict[str, list[float]] = {"search": [], "answer": [], "search_cpu": [], "answer_cpu": []}
     for q in questions:
-        t = time.perf_counter()
-        app.search(q)
-        search_ms.append(1000 * (time.perf_counter() - t))
-        t = time.perf_counter()
-        app.ask(q)
-        answer_ms.append(1000 * (time.perf_counter() - t))
-    for name, values in (("search", search_ms), ("answer", answer_ms)):
+        for name, fn in (("search", app.search), ("answer", app.ask)):
+            t, c = time.perf_counter(), time.process_time()
+            fn(q)
+            timed[name].append(1000 * (time.perf_counter() - t))
+            timed[name + "_cpu"].append(1000 * (time.process_time() - c))
+    for name, values in timed.items():
         result[f"{name}_p50_ms"] = float(np.percentile(values, 50))
         result[f"{name}_p95_ms"] = float(np.percentile(values, 95))
     (OUT / f"snn-{args.articles}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
