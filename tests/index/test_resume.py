@@ -214,3 +214,25 @@ def test_interrupted_build_keeps_old_index_and_reuses_cache(tmp_path: Path) -> N
     summary = indexer(root, second, embed_buffer=8).build([src])
     assert summary.cached_chunks == len(first.embedded)
     assert not set(second.embedded) & set(first.embedded)
+
+
+def test_silent_bar_still_counts_for_callers_that_track_tqdm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The page's upload follows the indexer's tqdm bar (Gradio `track_tqdm`): it must count."""
+    import tqdm
+
+    seen: list[tuple[int, int | None]] = []
+
+    class Recording(tqdm.tqdm):  # type: ignore[type-arg]
+        def update(self, n: float | None = 1) -> bool | None:
+            out = super().update(n)
+            seen.append((int(self.n), self.total))
+            return out
+
+    monkeypatch.setattr(tqdm, "tqdm", Recording)
+    src = write_articles(tmp_path / "a.jsonl", 20)
+    indexer(tmp_path / "index", FakeEmbeddings(), progress=False, embed_buffer=8).build([src])
+    assert seen and seen[-1] == (20, 20)
+    assert len(seen) > 2  # several steps, not one jump at the end
+    assert "indexing" not in capsys.readouterr().err  # and nothing printed
