@@ -13,7 +13,6 @@ from langchain_core.language_models import BaseChatModel
 from akhbar.settings import Settings
 from index.embeddings import make_embeddings
 from index.indexer import Indexer, Summary
-from index.passage import Passage
 from index.protocols import Embedder, Store
 from index.stores import make_store
 from qa.chain import Answer, AnswerEngine
@@ -112,31 +111,15 @@ class Akhbar:
         Raises:
             IndexStoreError: Something is damaged or mismatched (the message names the fix).
         """
-        import numpy as np
-
-        from index.store import IndexCorruptError
+        from index.verify import check_model, check_stored
 
         snap = self.store.open()
-        fix = "rebuild it with `akhbar index build PATH --rebuild`"
-        docs = dict(snap.docs)
-        for chunk in snap.chunks:
-            doc = docs.get(chunk["doc_id"])
-            if doc is None or doc["text"][chunk["start"] : chunk["end"]] != chunk["text"]:
-                raise IndexCorruptError(
-                    f"chunk {chunk['chunk_id']} does not match its article; {fix}"
-                )
-        vectors = snap.vectors()
-        if len(vectors) and not np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3):
-            raise IndexCorruptError(f"index vectors are not unit length; {fix}")
+        vectors = check_stored(snap)
         self.searcher.snapshot()  # model/prompts match the index, else IndexMismatchError
         self.embeddings.warm_up()  # the default model folder is checked by hash as it loads
-        if len(vectors):
-            probe = snap.chunks[0]
-            fresh = self.embeddings.encode_passages([Passage.from_dict(probe).embed_text()])[0]
-            if float(fresh @ vectors[0]) < 0.99:
-                raise IndexCorruptError(f"the model no longer reproduces the stored vectors; {fix}")
+        check_model(snap, vectors, self.embeddings)
         return {
-            "documents": len(docs),
+            "documents": len(snap.docs),
             "chunks": len(snap.chunks),
             "generation": snap.generation,
         }
