@@ -13,7 +13,6 @@ from ui.index_tab import PER_PAGE, ArticleList, IndexHandlers, article_page, ind
 
 from ..conftest import serving
 from .test_page import Page
-from .test_page import browser as browser_fixture  # noqa: F401 - registers `browser`
 
 
 def big_info(n: int = 30_000) -> dict[str, Any]:
