@@ -484,3 +484,45 @@ def test_eval_over_postgres_uses_a_temporary_schema(
             "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'akhbar_eval_%'"
         ).fetchall()
     assert left == []
+
+
+def test_local_server_start_reuse_stop() -> None:
+    """`make postgres`: DSN as the last line, the running server reused, `make postgres-stop`."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="akhbar-test-localpg-"))
+    folder.chmod(0o755)
+    data = folder / "pg"
+
+    def run(action: str) -> list[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "akhbar.localpg", action, str(data)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.strip().splitlines()
+
+    try:
+        dsn = run("start")[-1]
+        assert dsn.startswith("postgresql://") and "@127.0.0.1:" in dsn
+        with psycopg.connect(dsn) as conn:
+            pid = conn.execute("SELECT pg_backend_pid()").fetchone()
+            assert conn.execute("SHOW listen_addresses").fetchone() == ("127.0.0.1",)
+            assert pid is not None
+        assert run("start")[-1] == dsn  # reused, not a second server
+        assert "stopped" in run("stop")[-1]
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(dsn, connect_timeout=3)
+        assert "no server" in run("stop")[-1]
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "akhbar.localpg", "stop", str(data)],
+            cwd=ROOT,
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
