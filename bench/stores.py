@@ -102,28 +102,55 @@ def main() -> None:
     parser.add_argument("--add", type=int, default=20, help="Articles for the `index add` row.")
     parser.add_argument("--dsn", default=None, help="An existing server (default: start one).")
     parser.add_argument("--json", type=Path, default=None, help="Also write the results here.")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="The temporary folder of an earlier run with the same --articles/--add: its vectors "
+        "are reused instead of embedding again.",
+    )
     args = parser.parse_args()
 
+    from akhbar import localpg
+
+    tmp = Path(tempfile.mkdtemp(prefix="akhbar-bench-stores-"))
+    tmp.chmod(0o755)
+    print(f"working folder: {tmp}", flush=True)
+    dsn = args.dsn
+    if dsn is None:
+        dsn = localpg.start(tmp / "pg")
+    try:
+        run(args, tmp, dsn)
+    finally:
+        if args.dsn is None:
+            localpg.stop(tmp / "pg")
+
+
+def run(args: argparse.Namespace, tmp: Path, dsn: str) -> None:
     from pydantic import SecretStr
 
-    from akhbar import localpg
     from akhbar.app import Akhbar
     from akhbar.settings import Settings
     from index.embeddings import make_embeddings
     from qa.evaluate import load_eval_set
     from qa.question import analyse
 
-    tmp = Path(tempfile.mkdtemp(prefix="akhbar-bench-stores-"))
-    tmp.chmod(0o755)
-    dsn = args.dsn
-    if dsn is None:
-        dsn = localpg.start(tmp / "pg")
     news, arcd, more = write_corpus(tmp / "corpus", args.articles, args.add)
     embeddings = CachedEmbeddings(make_embeddings(Settings().embedding))
     embeddings.warm_up()
+    if args.reuse:
+        from index.splitter import Chunk
+        from index.stores.faiss_store import IndexStore
 
-    def app(name: str, backend: str, index_type: str = "auto") -> Any:
+        for name in ("embed", "warm-add"):
+            snap = IndexStore(args.reuse / name).open()
+            for c, v in zip(snap.chunks, snap.vectors(), strict=True):
+                embeddings.cache[Chunk.from_dict(c).embed_text()] = v
+        print(f"reusing {len(embeddings.cache)} vectors from {args.reuse}", flush=True)
+
+    def app(name: str, backend: str, index_type: str = "auto", ef_search: int = 1000) -> Any:
         settings = Settings()
+        settings.store.hnsw_ef_search = ef_search
         settings.index_dir = tmp / name
         settings.retrieval.index_type = index_type
         settings.store.backend = backend  # type: ignore[assignment]
@@ -178,13 +205,27 @@ def main() -> None:
         }
         rows.append(row)
         print(json.dumps(row), flush=True)
+    # The same PostgreSQL HNSW index searched with a smaller candidate list.
+    for ef in (100, 40):
+        a = app("pg_hnsw", "postgres", "hnsw", ef_search=ef)
+        stats = query_stats(a, queries, qvecs, gold)
+        row = {
+            "store": f"PostgreSQL (HNSW, ef_search {ef})",
+            "store_s": float("nan"),
+            "add_s": float("nan"),
+            "size_mb": a.store.size_on_disk() / 1e6,
+            **{f"{m}_{k}": v for m, s in stats.items() for k, v in s.items()},
+        }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
     results["rows"] = rows
 
     print()
     print(
         f"{results['documents']} documents, {results['chunks']} chunks ({args.articles} "
         f"SaudiNewsNet articles + 231 ARCD-train passages); embedding once: "
-        f"{results['embed_s']:.0f} s; {len(queries)} ARCD-train questions\n"
+        f"{results['embed_s']:.0f} s{' (vectors reused from an earlier run)' if args.reuse else ''}"
+        f"; {len(queries)} ARCD-train questions\n"
     )
     print(
         "| store | build s (vectors given) | add "
@@ -192,9 +233,13 @@ def main() -> None:
         "| lexical p50 / p95 ms | R@5 hybrid | R@5 dense | R@5 lexical |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
+
+    def num(x: float) -> str:
+        return "same index" if x != x else f"{x:.1f}"
+
     for r in rows:
         print(
-            f"| {r['store']} | {r['store_s']:.1f} | {r['add_s']:.1f} | {r['size_mb']:.1f} "
+            f"| {r['store']} | {num(r['store_s'])} | {num(r['add_s'])} | {r['size_mb']:.1f} "
             f"| {r['hybrid_p50_ms']:.1f} / {r['hybrid_p95_ms']:.1f} "
             f"| {r['dense_p50_ms']:.1f} / {r['dense_p95_ms']:.1f} "
             f"| {r['lexical_p50_ms']:.1f} / {r['lexical_p95_ms']:.1f} "
@@ -203,8 +248,6 @@ def main() -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
-    if args.dsn is None:
-        localpg.stop(tmp / "pg")
 
 
 if __name__ == "__main__":

@@ -411,6 +411,8 @@ class PostgresStore:
                     terms integer NOT NULL, embedding vector({int(dim)}) NOT NULL,
                     gen_added bigint NOT NULL, gen_removed bigint)"""
             )
+            # Vectors stay in the row (no TOAST): scans read them without detoasting.
+            conn.execute(f"ALTER TABLE {t('chunks')} ALTER COLUMN embedding SET STORAGE PLAIN")
             conn.execute(f"CREATE INDEX ON {t('chunks')} (article)")
             conn.execute(
                 f"""CREATE TABLE {t("postings")} (
@@ -747,12 +749,15 @@ class PostgresSnapshot:
         vec = "[" + ",".join(f"{float(x):.9g}" for x in np.ravel(query_vector)) + "]"
         # `+ 0` keeps the planner off the HNSW index: an exact scan, as FAISS's flat index.
         exact = "" if self.manifest.index_type == "hnsw" else " + 0"
+        # Rank on ids and distances alone, then read the k winners' text.
         rows = self.store._query(
-            f"""SELECT * FROM (
-                    SELECT {_CHUNK_COLS}, embedding <=> %s::vector AS d
+            f"""WITH top AS (
+                    SELECT id, embedding <=> %s::vector AS d
                     FROM {self._t("chunks")} WHERE {_visible("%s")}
-                    ORDER BY (embedding <=> %s::vector){exact} LIMIT %s) s
-                ORDER BY d, id""",
+                    ORDER BY (embedding <=> %s::vector){exact} LIMIT %s)
+                SELECT {", ".join("c." + col for col in _CHUNK_COLS.split(", "))}, top.d
+                FROM top JOIN {self._t("chunks")} c ON c.id = top.id
+                ORDER BY top.d, c.id""",
             (vec, self.gen, self.gen, vec, min(k, len(self.ids))),
         )
         self._remember(rows)
