@@ -21,6 +21,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from qa.gguf import DEFAULT_GGUF  # noqa: E402
+
 PIP_UNPACK = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
 
 MEASURE = r"""
@@ -72,6 +75,25 @@ def unpack(build: str, dest: Path) -> tuple[Path | None, str]:
     return dest, ""
 
 
+def measure(
+    folder: Path, cwd: Path, sizes: list[str], article: Path
+) -> subprocess.CompletedProcess[str]:
+    """One measurement of the build unpacked in `folder`, in its own process."""
+    return subprocess.run(
+        [sys.executable, "-c", MEASURE, str(DEFAULT_GGUF), str(article), *sizes],
+        env={"PYTHONPATH": str(folder), "PATH": "/usr/bin:/bin"},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def last_line(run: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in run.stderr.strip().splitlines() if line.strip()]
+    return lines[-1][-200:] if lines else "no message"
+
+
 def describe(returncode: int) -> str:
     import signal
 
@@ -87,13 +109,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
-    from qa.gguf import DEFAULT_GGUF
-
     text = ROOT / "seeds"
     article = max(text.glob("*.txt"), key=lambda p: p.stat().st_size)
     builds = args.builds.split(",")
     results: dict[str, list[dict[str, float]]] = {b: [] for b in builds}
     problems: dict[str, str] = {}
+    notes: dict[str, str] = {}
     info: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folders: dict[str, Path] = {}
@@ -104,24 +125,31 @@ def main() -> None:
             else:
                 folders[build] = folder
         sizes = [str(args.prompt_tokens), str(args.gen_tokens), str(args.threads)]
+        cwd = dict.fromkeys(folders, ROOT)
         for _ in range(args.rounds):
             for build, folder in folders.items():
                 if build in problems:
                     continue
-                run = subprocess.run(
-                    [sys.executable, "-c", MEASURE, str(DEFAULT_GGUF), str(article), *sizes],
-                    env={"PYTHONPATH": str(folder), "PATH": "/usr/bin:/bin"},
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
+                run = measure(folder, cwd[build], sizes, article)
+                variants = folder / "bin"
+                if run.returncode != 0 and cwd[build] == ROOT and variants.is_dir():
+                    # llama.cpp looks for its CPU variants (libggml-cpu-*.so) beside the executable
+                    # and in the working directory only; the wheel puts them in site-packages/bin.
+                    notes[build] = (
+                        f"does not load as installed ({last_line(run)}); measured with "
+                        "site-packages/bin as the working directory"
+                    )
+                    cwd[build] = variants
+                    run = measure(folder, variants, sizes, article)
                 if run.returncode != 0:
-                    tail = (run.stderr.strip().splitlines() or [""])[-1]
-                    problems[build] = f"failed to load/run ({describe(run.returncode)}): {tail}"
+                    problems[build] = (
+                        f"failed to load/run ({describe(run.returncode)}): {last_line(run)}"
+                    )
                     continue
                 row = json.loads(run.stdout.strip().splitlines()[-1])
                 info[build] = row.pop("system_info")
                 results[build].append(row)
+                print(build, row, file=sys.stderr, flush=True)
 
     print(
         f"{args.prompt_tokens} prompt tokens, {args.gen_tokens} generated, "
@@ -137,7 +165,7 @@ def main() -> None:
             med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
             print(
                 f"| {build} | {med['load_s']:.1f} | {med['prompt_tps']:.1f} | "
-                f"{med['gen_tps']:.1f} | {size} | ok |"
+                f"{med['gen_tps']:.1f} | {size} | {notes.get(build, 'ok')} |"
             )
         else:
             print(f"| {build} | - | - | - | {size} | {problems.get(build, 'no result')} |")

@@ -29,7 +29,9 @@ from qa.gguf import DEFAULT_GGUF
 from qa.retriever import Hit
 from tests.conftest import free_port, serving
 
-pytestmark = pytest.mark.slow
+# Slow: the real model. The generous per-test limit is for a loaded 2-core machine, where four
+# queued answers take minutes (an idle one answers each in 3-10 s).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 GGUF = Path(os.environ.get("AKHBAR_LLM__MODEL_PATH") or DEFAULT_GGUF)
 LLM_OPTIONS = {"max_tokens": 80, "timeout_s": 240.0, "threads": 2}
