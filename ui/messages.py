@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.errors import IndexStoreError
+from index.errors import IndexStoreError, StoreConnectionError
 from qa.errors import BadHistory, EmptyQuestion, QuestionError, QuestionTooLong
 
 # Gradio's own interface words, in Arabic whatever the browser's language.
@@ -46,6 +46,11 @@ def friendly_error(exc: BaseException) -> str:
         return "تعذّر فهم سياق المحادثة. ابدأ «محادثة جديدة» وأعد طرح السؤال."
     if isinstance(exc, QuestionError):
         return "تعذّر قبول هذا السؤال. أعد صياغته وحاول مرة أخرى."
+    if isinstance(exc, StoreConnectionError):
+        return (
+            "تعذّر الوصول إلى قاعدة بيانات الفهرس (PostgreSQL). أعد المحاولة بعد قليل؛ "
+            "وإن تكرر ذلك فتحقق من تشغيل الخادم ومن AKHBAR_STORE__DSN."
+        )
     if isinstance(exc, IndexStoreError):
         return (
             "الفهرس غير متاح الآن (لم يُبنَ بعد، أو يجري تحديثه، أو بُني بنموذج آخر). "

@@ -12,7 +12,7 @@ import gradio as gr
 import pytest
 
 from akhbar.app import Akhbar
-from index.errors import IndexMissingError
+from index.errors import IndexMissingError, StoreConnectionError
 from qa.chain import Answer, Citation
 from qa.errors import BadHistory, NoWordsQuestion, QuestionError, QuestionTooLong
 from ui import render
@@ -280,6 +280,7 @@ def test_friendly_error_maps_exception_types_not_text() -> None:
     assert "سياق المحادثة" in friendly_error(BadHistory("the question is too long"))
     assert "تعذّر قبول" in friendly_error(QuestionError("history is empty"))
     assert "الفهرس غير متاح" in friendly_error(IndexMissingError("no index"))
+    assert "قاعدة بيانات الفهرس" in friendly_error(StoreConnectionError("no index"))
     assert "خطأ غير متوقع" in friendly_error(ValueError("the question is empty"))
 
 
