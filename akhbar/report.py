@@ -53,6 +53,9 @@ def summary_text(summary: Any) -> str:
             f"embedded {summary.embedded_chunks} chunks, {summary.embedded_tokens} tokens "
             f"in {summary.embed_seconds:.1f} s ({rate:.0f} tokens/s)"
         )
+    cached = getattr(summary, "cached_chunks", 0)
+    if cached:
+        lines.append(f"{cached} chunks' vectors reused from an interrupted build (not re-embedded)")
     return "\n".join(lines)
 
 
