@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -78,11 +78,11 @@ class Akhbar:
             self.searcher, self.settings.answer, self.settings.llm, chat_model=self._chat_model
         )
 
-    def ask(self, question: str, history: list[list[str]] | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
         """Answer a question (see `AnswerEngine.ask`)."""
         return self.engine.ask(question, history)
 
-    def stream(self, question: str, history: list[list[str]] | None = None) -> Iterator[Answer]:
+    def stream(self, question: str, history: Sequence[Any] | None = None) -> Iterator[Answer]:
         """Answer a question, yielding the growing answer (see `AnswerEngine.stream`)."""
         return self.engine.stream(question, history)
 

@@ -242,6 +242,8 @@ def _print_sources(answer: Any) -> None:
     mark = ("\033[1;4m", "\033[0m") if sys.stdout.isatty() else ("【", "】")
     if answer.citations:
         typer.echo(report.sources_text(answer, mark))
+    elif getattr(answer, "closest", None):
+        typer.echo(report.closest_text(answer))
 
 
 def _stream_answer(akhbar: Any, question: str) -> Any:

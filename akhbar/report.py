@@ -27,7 +27,9 @@ METRIC_ORDER = (
     "answered_unanswerable",
     "refusal_precision",
     "refusal_recall",
+    "correct",
     "latency_mean_ms",
+    "latency_p50_ms",
     "latency_p95_ms",
 )
 
@@ -116,6 +118,14 @@ def sources_text(answer: Any, mark: tuple[str, str]) -> str:
     )
 
 
+def closest_text(answer: Any) -> str:
+    """A refusal's closest passages («أقرب ما وجدته»), for the reader to check."""
+    return "\n".join(
+        ["\nأقرب ما وجدته:"]
+        + [f"\n  {_where(c)}  ({c.doc_id})\n    {c.text[:300]}" for c in answer.closest]
+    )
+
+
 def metrics_table(summary: dict[str, Any]) -> str:
     """An evaluation summary as a Markdown table (metrics in a fixed order, then by kind)."""
     lines = ["| metric | value |", "|---|---|"]
@@ -124,11 +134,25 @@ def metrics_table(summary: dict[str, Any]) -> str:
             value = summary[key]
             shown = f"{value:.3f}" if isinstance(value, float) else str(value)
             lines.append(f"| {key} | {shown} |")
-    for kind, scores in summary.get("by_kind", {}).items():
-        parts = ", ".join(
-            f"{k} {v:.2f}"
-            for k, v in scores.items()
-            if "recall@5" in k or k in ("must", "found_correct", "contains")
-        )
-        lines.append(f"| kind={kind} | {parts} |")
+    by_kind = summary.get("by_kind", {})
+    if by_kind:
+        lines += [
+            "",
+            "| kind | questions | correct | found right | must | recall@5 | ms p50 | ms p95 |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for kind, scores in [*by_kind.items(), ("all", summary)]:
+
+            def cell(key: str, scores: dict[str, Any] = scores) -> str:
+                value = scores.get(key)
+                return "" if value is None else f"{value:.2f}"
+
+            correct = scores.get("correct")
+            n = scores.get("questions", 0)
+            shown = f"{round(correct * n)}/{n}" if correct is not None else ""
+            lines.append(
+                f"| {kind} | {n} | {shown} | {cell('found_correct')} | {cell('must')} "
+                f"| {cell('recall@5')} | {scores['latency_p50_ms']:.0f} "
+                f"| {scores['latency_p95_ms']:.0f} |"
+            )
     return "\n".join(lines)

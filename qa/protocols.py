@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,6 +43,6 @@ class QuestionAnswering(Protocol):
         """The searcher over the index the answers come from."""
         ...
 
-    def ask(self, question: str, history: list[list[str]] | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
         """Answer a question, citing the passages."""
         ...

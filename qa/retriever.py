@@ -80,6 +80,7 @@ class Searcher:
         self.embeddings = embeddings
         self.settings = settings or RetrievalSettings()
         self._snapshot: StoreSnapshot | None = None
+        self._doc_rows: tuple[StoreSnapshot, dict[str, list[int]]] | None = None
         self._lock = threading.Lock()
 
     def snapshot(self) -> StoreSnapshot:
@@ -185,6 +186,58 @@ class Searcher:
             hit = self._hit(snap, row, score)
             hit.dense_score = dense_scores.get(row)
             hit.lexical_score = lexical_scores.get(row)
+            hits.append(hit)
+        return hits
+
+    def search_within(
+        self,
+        query: str,
+        doc_ids: Collection[str],
+        k: int = 3,
+        query_vector: np.ndarray | None = None,
+    ) -> list[Hit]:
+        """The chunks of the given articles that best match a question (a follow-up's sources).
+
+        Args:
+            query: The question.
+            doc_ids: Articles to look in (unknown ids are ignored).
+            k: How many hits.
+            query_vector: The query's embedding, if the caller has it already.
+
+        Returns:
+            Hits from those articles only, best first (fused dense and BM25 ranks).
+        """
+        snap = self.snapshot()
+        with self._lock:
+            if self._doc_rows is None or self._doc_rows[0] is not snap:
+                self._doc_rows = (snap, snap.doc_rows())
+            by_doc = self._doc_rows[1]
+        rows = [r for d in doc_ids for r in by_doc.get(d, [])]
+        if not rows:
+            return []
+        qvec = query_vector if query_vector is not None else self.encode_query(query)
+        faiss_index: Any = getattr(snap, "faiss_index", None)
+        try:
+            vectors = np.stack([faiss_index.reconstruct(int(r)) for r in rows])
+            dense_scores = vectors @ np.asarray(qvec, dtype=np.float32)
+        except (AttributeError, RuntimeError):  # a store that cannot give single vectors back
+            dense_scores = np.zeros(len(rows), dtype=np.float32)
+        matched = dict(snap.lexical.search(query, len(snap)))
+        lexical_scores = np.array([matched.get(r, 0.0) for r in rows], dtype=np.float32)
+        dense_rank = [rows[i] for i in np.argsort(-dense_scores, kind="stable")]
+        lexical_rank = [rows[i] for i in np.argsort(-lexical_scores, kind="stable")]
+        fused = rrf(
+            [dense_rank, lexical_rank],
+            [self.settings.dense_weight, self.settings.lexical_weight],
+            self.settings.rrf_k,
+        )
+        dense_of = dict(zip(rows, dense_scores.tolist(), strict=True))
+        lexical_of = dict(zip(rows, lexical_scores.tolist(), strict=True))
+        hits = []
+        for row, score in fused[:k]:
+            hit = self._hit(snap, row, score)
+            hit.dense_score = float(dense_of[row])
+            hit.lexical_score = float(lexical_of[row])
             hits.append(hit)
         return hits
 

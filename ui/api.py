@@ -36,7 +36,9 @@ class AskApi:
             question: The question, in Arabic or English.
             history: Earlier turns as a JSON list of [question, answer] pairs, e.g.
                 '[["من هو وزير الدفاع الإيطالي الذي التقى السيسي؟", "جويدو كروسيتو"]]';
-                "" or "[]" for none.
+                "" or "[]" for none. A turn may carry a third item, the citations of that
+                answer (doc ids, or the `citations` of its JSON), so that a follow-up looks
+                in those articles first.
 
         Returns:
             The answer JSON: question, answer, found, citations (n, doc_id, chunk_id, title,

@@ -58,7 +58,7 @@ class ChatHandlers:
         self,
         question: str,
         messages: list[dict[str, Any]] | None,
-        pairs: list[list[str]] | None,
+        pairs: list[list[Any]] | None,
         sections: list[str] | None,
     ) -> Iterator[Outputs]:
         """Answer one question in the chat, streaming the answer as it grows.
@@ -66,7 +66,7 @@ class ChatHandlers:
         Args:
             question: As typed.
             messages: The chat so far (Gradio messages).
-            pairs: Plain [question, answer] history.
+            pairs: History turns: [question, answer, cited doc ids].
             sections: Sources-panel sections of earlier turns.
 
         Yields:
@@ -110,7 +110,8 @@ class ChatHandlers:
             yield list(messages), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         messages[-1] = {"role": "assistant", "content": render.answer_html(final, turn)}
-        pairs.append([question, plain_answer(final)])
+        # The citations ride along, so that a follow-up looks in the cited articles first.
+        pairs.append([question, plain_answer(final), [c.doc_id for c in final.citations]])
         sections.append(render.sources_section(final, turn, self._articles(final)))
         sections = sections[-render.MAX_TURNS_KEPT :]
         yield list(messages), render.sources_panel(sections), gr.skip(), pairs, sections

@@ -243,7 +243,10 @@ def test_chat_turns_stream_cite_and_carry_history(seeded: Any) -> None:
     assert "akhbar-cursor" in updates[1][0][-1]["content"]  # streaming
     assert chat[-1]["role"] == "assistant" and "akhbar-src-1-1" in chat[-1]["content"]
     assert "akhbar-cursor" not in chat[-1]["content"]
-    assert pairs == [["من هو وزير الدفاع الإيطالي الذي التقى السيسي؟", plain_answer(first)]]
+    # The turn keeps what it cited, so that the follow-up looks there first.
+    assert pairs == [
+        ["من هو وزير الدفاع الإيطالي الذي التقى السيسي؟", plain_answer(first), [c1.doc_id]]
+    ]
     assert "[1]" not in pairs[0][1]
     assert 'id="akhbar-src-1-1"' in sources and len(sections) == 1
 

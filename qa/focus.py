@@ -1,0 +1,408 @@
+"""Find the span that answers inside a passage: the name, number, date or place asked for."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from index.arabic import STOPWORDS, normalize, stem, terms
+from qa.places import find_places
+from qa.question import Question
+
+_DIGITS = "0-9\u0660-\u0669\u06f0-\u06f9"
+_NUMBER = re.compile(rf"[{_DIGITS}]+(?:[.,٫٬/][{_DIGITS}]+)*")
+# Month names: Gregorian (Egypt and the Gulf), Syriac (the Levant and Iraq), Maghrebi (French)
+# and English.
+_MONTHS = (
+    "يناير|فبراير|مارس|أبريل|ابريل|إبريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر|أكتوبر|اكتوبر|نوفمبر|ديسمبر|"
+    "كانون الثاني|شباط|آذار|اذار|نيسان|أيار|ايار|حزيران|تموز|آب|أيلول|ايلول|تشرين الأول|تشرين الثاني|"
+    "كانون الأول|جانفي|فيفري|أفريل|افريل|ماي|جوان|جويلية|جويليه|أوت|اوت|"
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+)
+_WEEKDAYS = "السبت|الأحد|الاحد|الإثنين|الاثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة"
+DATE = re.compile(
+    rf"(?:[{_DIGITS}]{{1,2}}\s+)?(?:{_MONTHS})(?:\s*/\s*(?:{_MONTHS}))?(?:\s+(?:عام\s+)?[{_DIGITS}]{{4}})?"
+    rf"|[{_DIGITS}]{{1,2}}[/.-][{_DIGITS}]{{1,2}}[/.-][{_DIGITS}]{{2,4}}"
+    rf"|(?:عام|سنة|سنه)\s+[{_DIGITS}]{{3,4}}"
+    rf"|(?<![{_DIGITS}])(?:1[0-9]{{3}}|20[0-9]{{2}})(?![{_DIGITS}])"
+    rf"|(?:يوم\s+)?(?:{_WEEKDAYS})",
+    re.IGNORECASE,
+)
+# Number words (a count may be written out) and the scale words that follow a number.
+_NUMBER_WORDS = (
+    "واحد|واحدة|اثنان|اثنين|اثنتان|ثلاث|ثلاثة|أربع|أربعة|اربعة|خمس|خمسة|ست|ستة|سبع|سبعة|ثمان|ثمانية|"
+    "تسع|تسعة|عشر|عشرة|عشرون|عشرين|ثلاثون|ثلاثين|أربعون|أربعين|خمسون|خمسين|ستون|ستين|سبعون|سبعين|"
+    "ثمانون|ثمانين|تسعون|تسعين|مئة|مائة|مئات|ألف|آلاف|الف|الاف|مليون|ملايين|مليار|مليارات|نصف|ربع|ثلث"
+)
+_SCALE = (
+    r"(?:\s*%|\s+(?:ألف|آلاف|الف|الاف|مليون|ملايين|مليار|مليارات|بالمائة|بالمئة|في المائة"
+    r"|في المئة|%))?"
+)
+COUNT = re.compile(
+    rf"[{_DIGITS}]+(?:[.,٫٬][{_DIGITS}]+)*{_SCALE}"
+    rf"|(?<!\S)(?:ال)?(?:{_NUMBER_WORDS})(?:\s+(?:و)?(?:{_NUMBER_WORDS}))*(?![^\s.,،؛:!?؟)])",
+)
+# Words that introduce a cause.
+_CAUSE = re.compile(
+    r"(?:بسبب|لسبب|إثر|اثر|على إثر|على اثر|جراء|جرّاء|بفعل|نتيجة|بعد|لأن|لان|لأنه|لانه|نظرا ل|نظراً ل"
+    r"|على خلفية|بدعوى|بتهمة|بداعي|because|due to|after)\s",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"[^\s،,.؛;:!؟?()\[\]«»\"“”]+")
+_BREAK = re.compile(r"[،,.؛;:!؟?()\[\]«»\"“”\n-]")
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The span that answers, with how sure the finder is of its type."""
+
+    start: int
+    end: int
+    typed: bool
+
+
+_CLITICS = ("وبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+
+
+def _bare(word: str) -> set[str]:
+    """A normalised word and its forms without leading conjunctions, prepositions and article."""
+    out = {word}
+    for clitic in _CLITICS:
+        if word.startswith(clitic) and len(word) - len(clitic) >= 3:
+            out.add(word[len(clitic) :])
+    return out
+
+
+def _asked(question: Question) -> tuple[set[str], set[str]]:
+    """The question's (and the conversation's) terms, and the question's words in bare forms."""
+    own = set(question.terms) | set(question.history_terms)
+    words = {b for w in question.asked_words for b in _bare(w)}
+    return own, words
+
+
+def _is_asked(word: str, own: set[str], words: set[str]) -> bool:
+    norm = normalize(word)
+    if _bare(norm) & words:
+        return True
+    found = terms(norm)
+    return bool(found) and all(t in own for t in found)
+
+
+def _tokens(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
+
+
+def _anchor_positions(
+    text: str, tokens: list[tuple[int, int]], question: Question, words: set[str]
+) -> list[int]:
+    """Where the question's own words are in the span (else the conversation's words)."""
+    own = set(question.terms)
+    anchors = [s for s, e in tokens if _is_asked(text[s:e], own, words)]
+    if anchors:
+        return anchors
+    context = own | set(question.history_terms)
+    return [s for s, e in tokens if _is_asked(text[s:e], context, words)]
+
+
+def _nearest(anchors: list[int], pos: int) -> int:
+    return min((abs(a - pos) for a in anchors), default=0)
+
+
+def _pattern_focus(
+    pattern: re.Pattern[str],
+    text: str,
+    start: int,
+    end: int,
+    question: Question,
+    anchors: list[int],
+    skip: Callable[[str], bool] | None = None,
+) -> tuple[int, int] | None:
+    best: tuple[int, tuple[int, int]] | None = None
+    asked = {normalize(n) for n in (*question.numbers, *question.context_numbers)}
+    for m in pattern.finditer(text, start, end):
+        s, e = m.start(), m.end()
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        found = normalize(text[s:e])
+        if not found.strip() or any(found == a or found.endswith(" " + a) for a in asked):
+            continue  # the question's own number or year
+        if skip is not None and skip(found):
+            continue
+        distance = _nearest(anchors, s)
+        if best is None or distance < best[0]:
+            best = (distance, (s, e))
+    return best[1] if best else None
+
+
+def _is_year(found: str) -> bool:
+    return bool(re.fullmatch(r"(1[0-9]|20)[0-9]{2}", found))
+
+
+def _name_focus(
+    text: str,
+    tokens: list[tuple[int, int]],
+    own: set[str],
+    words: set[str],
+    idf: Callable[[str], float],
+    max_words: int = 4,
+) -> tuple[int, int, bool] | None:
+    """The run of words next to the question's words that is most likely a name.
+
+    Runs are maximal sequences of words that are neither the question's nor function words,
+    unbroken by punctuation; each is scored by the rarity of its words (names are rare), and
+    only runs touching a question word or following a title count. The third item says whether
+    the run follows a title («الرئيس», «وزير», «المنسق»…).
+    """
+    flags = []
+    for s, e in tokens:
+        word = normalize(text[s:e])
+        asked = _is_asked(text[s:e], own, words)
+        stop = (
+            word in STOPWORDS
+            or (len(word) > 1 and word[0] in "وف" and word[1:] in STOPWORDS)
+            or any(ch.isdigit() for ch in word)
+        )
+        flags.append((s, e, asked, stop))
+    best: tuple[float, tuple[int, int, bool]] | None = None
+    i = 0
+    while i < len(flags):
+        if flags[i][2] or flags[i][3]:
+            i += 1
+            continue
+        j = i
+        while (
+            j + 1 < len(flags)
+            and not flags[j + 1][2]
+            and not flags[j + 1][3]
+            and j + 1 - i < max_words
+            and not _BREAK.search(text[flags[j][1] : flags[j + 1][0]])
+        ):
+            j += 1
+        before = (
+            i > 0 and flags[i - 1][2] and not _BREAK.search(text[flags[i - 1][1] : flags[i][0]])
+        )
+        after = (
+            j + 1 < len(flags)
+            and flags[j + 1][2]
+            and not _BREAK.search(text[flags[j][1] : flags[j + 1][0]])
+        )
+        titled = i > 0 and _bare(normalize(text[flags[i - 1][0] : flags[i - 1][1]])) & _titles()
+        if before or after or titled:
+            rarity = [idf(stem(normalize(text[s:e]))) for s, e, _, _ in flags[i : j + 1]]
+            # Trim common words at the ends of the run (a verb or adverb after the name).
+            top = max(rarity)
+            a, b = i, j
+            while b > a and rarity[b - i] < 0.5 * top:
+                b -= 1
+            while a < b and rarity[a - i] < 0.5 * top:
+                a += 1
+            score = (
+                sum(rarity[a - i : b - i + 1]) / (b - a + 1)
+                + (0.5 if before else 0.0)
+                + (1.0 if titled else 0.0)
+            )
+            if best is None or score > best[0]:
+                best = (score, (flags[a][0], flags[b][1], bool(titled)))
+        i = j + 1
+    return best[1] if best else None
+
+
+def _earlier_name(
+    text: str,
+    tokens: list[tuple[int, int]],
+    start: int,
+    own: set[str],
+    words: set[str],
+    idf: Callable[[str], float],
+) -> tuple[int, int] | None:
+    """«… الوزير …» in the span: the name given with that title earlier in the passage.
+
+    News text names a person once («وزير الاتصال أنور معروف») and then says «الوزير»; a span
+    that answers with the title alone is answered by the name it refers to.
+    """
+    titles = [
+        stem(normalize(text[s:e])) for s, e in tokens if _bare(normalize(text[s:e])) & _titles()
+    ]
+    if not titles or start == 0:
+        return None
+    before = _tokens(text, 0, start)
+    best: tuple[int, int] | None = None
+    for k, (s, e) in enumerate(before):
+        if stem(normalize(text[s:e])) not in titles:
+            continue
+        # The name: the rarest run of up to three words among the next six after the title.
+        window = before[k + 1 : k + 7]
+        runs = [
+            (window[i][0], window[j][1])
+            for i in range(len(window))
+            for j in range(i, min(i + 2, len(window)))
+            if not _BREAK.search(text[window[i][0] : window[j][1]])
+        ]
+        scored = []
+        for a, b in runs:
+            names = text[a:b].split()
+            if any(_is_asked(w, own, words) or normalize(w) in STOPWORDS for w in names):
+                continue
+            rarity = sum(idf(stem(normalize(w))) for w in names) / len(names)
+            # A title's name closes its phrase: «وزير الاتصال والاقتصاد الرقمي أنور معروف، …».
+            after = text[b : b + 6].split()
+            closes = _BREAK.match(text[b : b + 2].strip() or ".") is not None or (
+                bool(after) and normalize(after[0]) in STOPWORDS
+            )
+            scored.append((rarity + 0.5 * len(names) + (5.0 if closes else 0.0), (a, b)))
+        if scored:
+            best = max(scored)[1]
+    return best
+
+
+def _head_focus(
+    text: str, tokens: list[tuple[int, int]], head: str, own: set[str], words: set[str]
+) -> tuple[int, int] | None:
+    """For «أي X…؟»: the mention of X in the passage and the words naming it («مستشفى بوحجلة»)."""
+    head_stem = stem(normalize(head))
+    for k, (s, e) in enumerate(tokens):
+        if stem(normalize(text[s:e])) != head_stem:
+            continue
+        stop = e
+        for s2, e2 in tokens[k + 1 : k + 4]:
+            if _BREAK.search(text[stop:s2]):
+                break
+            word = normalize(text[s2:e2])
+            if word in STOPWORDS or _is_asked(text[s2:e2], own, words):
+                break
+            stop = e2
+        if stop > e:
+            return (s, stop)
+    return None
+
+
+def _cause_focus(text: str, start: int, end: int) -> tuple[int, int] | None:
+    m = _CAUSE.search(text, start, end)
+    if not m:
+        return None
+    stop = _BREAK.search(text, m.end(), end)
+    stop_at = stop.start() if stop else end
+    tokens = _tokens(text, m.start(), stop_at)[:14]
+    return (m.start(), tokens[-1][1]) if tokens else None
+
+
+def find_focus(
+    question: Question, text: str, start: int, end: int, idf: Callable[[str], float]
+) -> Focus | None:
+    """The span of text[start:end] that answers the question, never the question's own words.
+
+    A number for «كم», a date for «متى», a place for «أين», a name for «من/ما اسم», the named
+    thing for «أي X», the cause for «لماذا»; the candidate nearest the question's words wins.
+
+    Args:
+        question: The analysed question.
+        text: The passage.
+        start: Span start.
+        end: Span end.
+        idf: Term rarity (names are rare words).
+
+    Returns:
+        The focus, or None when the question type has none or nothing fits.
+    """
+    own, words = _asked(question)
+    tokens = _tokens(text, start, end)
+    anchors = _anchor_positions(text, tokens, question, words)
+    qtype = question.qtype
+    span: tuple[int, int] | None = None
+    if qtype == "how_many":
+        span = _pattern_focus(COUNT, text, start, end, question, anchors, skip=_is_year)
+        span = span or _pattern_focus(COUNT, text, start, end, question, anchors)
+    elif qtype == "when":
+        span = _pattern_focus(DATE, text, start, end, question, anchors)
+    elif qtype == "where" or (qtype == "which" and _place_head(question.head)):
+        place = _place_focus(text, start, end, own, words, anchors)
+        if place is not None:
+            # A place after «في/إلى/ب…» answers «أين»; one mentioned in passing may not.
+            return Focus(place[0], place[1], typed=place[2])
+        if question.head:
+            span = _head_focus(text, tokens, question.head, own, words)
+    elif qtype == "which" and question.head:
+        span = _head_focus(text, tokens, question.head, own, words)
+        if span is None:
+            name = _name_focus(text, tokens, own, words, idf)
+            return Focus(name[0], name[1], typed=False) if name else None
+    elif qtype == "who":
+        name = _name_focus(text, tokens, own, words, idf)
+        if name is not None and name[2]:
+            return Focus(name[0], name[1], typed=True)
+        earlier = _earlier_name(text, tokens, start, own, words, idf)
+        if earlier is not None:
+            return Focus(earlier[0], earlier[1], typed=True)
+        return Focus(name[0], name[1], typed=True) if name else None
+    elif qtype == "why":
+        span = _cause_focus(text, start, end)
+    return Focus(span[0], span[1], typed=True) if span else None
+
+
+# Words that stand before a person's name in news text (titles, offices, honorifics).
+_TITLE_WORDS = (
+    "الرئيس رئيس الوزير وزير وزيرة الملك الأمير الأميرة الشيخ السيد السيدة الدكتور الدكتورة "
+    "المستشار المستشارة النائب النائبة السفير السفيرة الأمين المتحدث المتحدثة الناطق الناطقة "
+    "المدير مدير المديرة القاضي الجنرال اللواء العقيد العميد الفريق المشير البابا الإمام المفتي "
+    "الحاكم المحافظ الوالي العمدة المنسق المبعوث المبعوثة المندوب الكاتب الكاتبة الصحفي "
+    "الصحفية المدرب اللاعب اللاعبة الفنان الفنانة المخرج المخرجة الأستاذ الأستاذة البروفيسور "
+    "النجم النجمة الممثل الممثلة المطرب المطربة الأمينة القائد زعيم الزعيم رئيسة الرئيسة "
+    "President Minister King Prince Dr Mr Mrs Ms Sheikh"
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _titles() -> frozenset[str]:
+    return frozenset(b for w in _TITLE_WORDS.split() for b in _bare(normalize(w)))
+
+
+@functools.lru_cache(maxsize=1)
+def _place_nouns() -> frozenset[str]:
+    return frozenset(
+        stem(normalize(w))
+        for w in ("مكان", "مدينة", "بلد", "دولة", "منطقة", "ولاية", "عاصمة", "قرية", "جزيرة")
+    )
+
+
+def _place_head(head: str) -> bool:
+    return bool(head) and stem(normalize(head)) in _place_nouns()
+
+
+def _place_focus(
+    text: str, start: int, end: int, own: set[str], words: set[str], anchors: list[int]
+) -> tuple[int, int, bool] | None:
+    best: tuple[tuple[bool, int], tuple[int, int]] | None = None
+    for s, e in find_places(text, start, end):
+        if _is_asked(text[s:e], own, words):
+            continue
+        # «في القاهرة», «بتونس», «إلى باريس»: a place after a locative preposition is the answer
+        # more often than a place mentioned in passing.
+        before = normalize(text[max(start, s - 12) : s]).split()
+        word = normalize(text[s:e])
+        located = (bool(before) and before[-1] in _LOCATIVES) or (
+            text[s - 1 : s].strip() != "" and normalize(text[s - 1]) in "بف"
+        )
+        key = (not located, _nearest(anchors, s))
+        if word and (best is None or key < best[0]):
+            best = (key, (s, e))
+    return (best[1][0], best[1][1], not best[0][0]) if best else None
+
+
+_LOCATIVES = frozenset(
+    normalize(w)
+    for w in (
+        "في",
+        "إلى",
+        "الى",
+        "من",
+        "بمدينة",
+        "بولاية",
+        "مدينة",
+        "ولاية",
+        "عاصمة",
+        "داخل",
+        "قرب",
+    )
+)

@@ -1,0 +1,113 @@
+"""Question words of the dialects, loose spelling, follow-ups and history (no model needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.dialect import to_standard
+from qa.question import QuestionError, analyse, parse_history, question_type, validate_history
+
+
+@pytest.mark.parametrize(
+    ("question", "qtype"),
+    [
+        # Egyptian
+        ("مين كسب الانتخابات؟", "who"),
+        ("الوزير راح فين؟", "where"),
+        ("إمتى افتتحوا المصنع؟", "when"),
+        ("ليه استقال المدرب؟", "why"),
+        ("كام واحد اتصاب في الحادثة؟", "how_many"),
+        ("إزاي وصلوا للاتفاق؟", "how"),
+        # Levantine
+        ("وين صار الانفجار؟", "where"),
+        ("شو اسم الرئيس الجديد؟", "who"),
+        ("قديش كلف المشروع؟", "how_many"),
+        ("ليش تأجلت الانتخابات؟", "why"),
+        # Gulf and Iraqi
+        ("منو فاز بالجائزة؟", "who"),
+        ("شلون تم الاتفاق؟", "how"),
+        ("وش صار في المؤتمر؟", "what"),
+        # Maghrebi
+        ("شكون ربح الماتش؟", "who"),
+        ("وقتاش يبدا الامتحان؟", "when"),
+        ("قداش عدد الضحايا؟", "how_many"),
+        ("علاش سكرو الطريق؟", "why"),
+        ("شنوة البرنامج الجديد؟", "what"),
+        ("منين جاو المهاجرين؟", "where"),
+        # Modern Standard, phrases
+        ("في أي عام تأسست الشركة؟", "when"),
+        ("في أي مدينة عقد المؤتمر؟", "where"),
+        ("ما اسم رئيس البعثة؟", "who"),
+        ("ما نسبة البطالة في البلاد؟", "how_many"),
+        ("ما سبب تأجيل المباراة؟", "why"),
+        ("أي مستشفى استقبل الجرحى؟", "which"),
+        ("هل أغلقت المدارس؟", "yes_no"),
+        ("How many people were hurt?", "how_many"),
+        ("Who won the vote?", "who"),
+    ],
+)
+def test_question_words_of_every_variety(question: str, qtype: str) -> None:
+    assert question_type(question) == qtype
+
+
+@pytest.mark.parametrize(
+    ("tidy", "loose"),
+    [
+        ("متى افتتحت المكتبة الوطنية؟", "متي افتتحت المكتبه الوطنيه؟"),
+        ("أين عقد الاجتماع الأخير؟", "اين عقد الاجتماع الاخير"),
+        ("كم عدد المشاركين في المسابقة؟", "كَمْ عـــدد المشاركين فى المسابقه؟"),
+        ("من هو رئيس الهيئة؟", "من هوا رئيس الهيئه؟"),
+        ("إلى أين سافر الوفد؟", "الى اين سافر الوفد"),
+    ],
+)
+def test_loose_spelling_does_not_change_the_question(tidy: str, loose: str) -> None:
+    a, b = analyse(tidy), analyse(loose)
+    assert a.qtype == b.qtype
+    assert a.terms == b.terms
+
+
+def test_dialect_words_become_standard_for_matching_only() -> None:
+    assert to_standard("شنوة البرنامج اللي باش يبدا؟").split()[:3] == ["ما", "البرنامج", "الذي"]
+    assert "باش" not in to_standard("شنوة البرنامج اللي باش يبدا؟")
+    q = analyse("فين اتعقد المؤتمر؟")
+    assert q.text == "فين اتعقد المؤتمر؟"  # shown as typed
+    assert q.retrieval_query.startswith("أين")
+    assert "فين" not in " ".join(q.terms)
+
+
+def test_history_turns_with_and_without_citations() -> None:
+    cite = {"n": 1, "doc_id": "a.txt", "chunk_id": "c1", "text": "..."}
+    turns = parse_history(
+        [
+            ["س1", "ج1"],
+            ["س2", "ج2", ["b.txt"]],
+            {"question": "س3", "answer": "ج3", "citations": [cite]},
+        ]
+    )
+    assert [t.docs for t in turns] == [(), ("b.txt",), ("a.txt",)]
+    assert turns[2].chunks == ("c1",)
+    assert validate_history([["س", "ج", ["d"]]]) == [("س", "ج")]
+    for bad in ([["only"]], [["س", "ج", "not a list"]], [["س", "ج", [3]]], "x"):
+        with pytest.raises(QuestionError):
+            parse_history(bad)
+
+
+def test_follow_ups_lean_on_the_conversation_and_new_topics_do_not() -> None:
+    history = [["كم شخصا أصيب في انفجار المرفأ؟", "أكثر من 300 شخص.", ["port.txt"]]]
+    for follow in ("ومن أعلن ذلك؟", "وأين وقع؟", "ما اسمه؟", "ومتى حدث هذا؟"):
+        q = analyse(follow, history)
+        assert q.followup, follow
+        assert q.cited_docs == ("port.txt",)
+        assert "انفجار" in q.retrieval_query
+    new = analyse("من فاز ببطولة كأس العالم لكرة القدم للسيدات؟", history)
+    assert not new.followup
+    assert new.cited_docs == () and "انفجار" not in new.retrieval_query
+
+
+def test_a_follow_up_of_a_follow_up_keeps_the_topic() -> None:
+    history = [
+        ["من افتتح معرض الكتاب الدولي؟", "وزيرة الثقافة.", ["fair.txt"]],
+        ["ومتى؟", "يوم الجمعة.", ["fair.txt"]],
+    ]
+    q = analyse("وأين أقيم؟", history)
+    assert q.followup and "معرض" in q.retrieval_query and q.cited_docs == ("fair.txt",)

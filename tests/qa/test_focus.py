@@ -1,0 +1,57 @@
+"""The span that answers: the number, date, place or name asked for, never the question's words."""
+
+from __future__ import annotations
+
+from qa.focus import find_focus
+from qa.question import analyse
+
+
+def rare(term: str) -> float:
+    """A stand-in for the index's idf: every term equally rare."""
+    return 5.0
+
+
+def focus_of(question: str, text: str) -> str:
+    f = find_focus(analyse(question), text, 0, len(text), rare)
+    assert f is not None, (question, text)
+    return text[f.start : f.end]
+
+
+def test_how_many_takes_the_count_not_the_questions_year() -> None:
+    text = "وفي عام 2021 بلغ عدد الزوار 3500 زائر حسب الإحصاءات الرسمية."
+    assert focus_of("كم بلغ عدد الزوار عام 2021؟", text) == "3500"
+    assert focus_of("كم يقدر عدد المتضررين؟", "يقدر عدد المتضررين بنحو سبعة ملايين شخص.") == (
+        "سبعة ملايين"
+    )
+
+
+def test_how_many_with_scale_words() -> None:
+    text = "وقدرت قيمة الصفقة بنحو 4 ملايين دينار بحسب الوزارة."
+    assert focus_of("كم تبلغ قيمة الصفقة؟", text) == "4 ملايين"
+
+
+def test_when_takes_the_date() -> None:
+    text = "وأعلنت الوزارة أن القرار يدخل حيز التنفيذ يوم 26 جويلية 2016 في كامل الولايات."
+    assert focus_of("متى يدخل القرار حيز التنفيذ؟", text) == "26 جويلية 2016"
+
+
+def test_where_takes_the_place_after_a_preposition_not_the_one_asked_about() -> None:
+    text = "والتقى وزير خارجية فرنسا نظيره المغربي في الرباط يوم الأحد."
+    assert focus_of("أين التقى وزير خارجية فرنسا نظيره؟", text) == "الرباط"
+
+
+def test_who_takes_the_name_after_the_title_not_the_question() -> None:
+    text = "ودعا رئيس البرلمان الأوروبي أنطونيو تاياني إلى اجتماع عاجل."
+    got = focus_of("من هو رئيس البرلمان الأوروبي الذي دعا إلى اجتماع عاجل؟", text)
+    assert "تاياني" in got
+    assert "رئيس" not in got and "البرلمان" not in got
+
+
+def test_which_takes_the_named_thing() -> None:
+    text = "وتوفيت الممرضة في مستشفى القصرين الجهوي بعد إصابتها."
+    assert focus_of("في أي مستشفى توفيت الممرضة؟", text).startswith("مستشفى القصرين")
+
+
+def test_why_takes_the_cause() -> None:
+    text = "وتقرر إيقاف المدرب عن العمل بسبب تأخر الفريق في الوصول إلى الملعب."
+    assert focus_of("لماذا تقرر إيقاف المدرب؟", text).startswith("بسبب تأخر")
