@@ -1,10 +1,8 @@
-"""Chat models for generated answers: one backend per module behind `make_chat_model`, the prompts.
+"""Chat models for generated answers: one backend a module behind `make_chat_model`, the prompts."""
 
-- `openai_backend`: any OpenAI-compatible server (LangChain's ChatOpenAI).
-- `llamacpp_server`: the local GGUF model in llama-cpp-python's server, a supervised child process
-  reached through the `openai` backend.
-- `prompts`: the answer and follow-up prompts; `base`: errors and deadline streaming.
-"""
+# openai_backend: any OpenAI-compatible server (LangChain's ChatOpenAI); llamacpp_server: the local
+# GGUF model in llama-cpp-python's server, a supervised child process reached through the openai
+# backend; prompts: the answer and follow-up prompts; base: deadline streaming and start-up.
 
 from __future__ import annotations
 

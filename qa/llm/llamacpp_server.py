@@ -1,16 +1,4 @@
-"""The `llamacpp` backend: llama-cpp-python's own server in a child process, watched and restarted.
-
-A native crash (segfault, abort) or a hang in llama.cpp costs one answer, never akhbar: the model
-runs in `python -m llama_cpp.server` on a free loopback port, reached through the `openai` backend
-(ChatOpenAI). A supervisor thread starts it on first use, waits until it answers, watches it, and
-restarts it when it dies or hangs (sends nothing for `hang_s` while a question waits, without using
-the CPU). While it is down,
-questions fail fast with `ModelServerDown` (the chain falls back to the extractive answer). Nothing
-of llama_cpp is imported in this process. The server handles one request at a time (its model
-lock) and is started with `--interrupt_requests false`, so concurrent questions queue instead of
-cutting each other's answers short. The child dies with akhbar: `atexit` stops it, and the kernel
-kills it (`PR_SET_PDEATHSIG`) if akhbar is killed.
-"""
+"""The `llamacpp` backend: llama-cpp-python's own server in a child process, watched and restarted."""
 
 from __future__ import annotations
 
@@ -91,9 +79,18 @@ _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 class LlamaServer:
     """Runs, watches and restarts `python -m llama_cpp.server` for one GGUF file.
 
-    Cheap to construct; the child starts on the first `client()` call. All child processes are
-    started by the supervisor thread, which lives as long as the server (PR_SET_PDEATHSIG is tied
-    to the thread that started the child).
+    A native crash (segfault, abort) or a hang in llama.cpp costs one answer, never akhbar: the
+    model runs in the child on a free loopback port, reached through the `openai` backend
+    (ChatOpenAI); nothing of llama_cpp is imported in this process. The supervisor thread starts
+    it on first use, waits until it answers, watches it, and restarts it when it dies or hangs
+    (sends nothing for `hang_s` while a question waits, without using the CPU). While it is down,
+    `client()` fails fast with `ModelServerDown` (the chain falls back to the extractive answer).
+    The server handles one request at a time (its model lock) and is started with
+    `--interrupt_requests false`, so concurrent questions queue instead of cutting each other's
+    answers short. The child dies with akhbar: `atexit` stops it, and the kernel kills it
+    (PR_SET_PDEATHSIG, tied to the supervisor thread that starts every child) if akhbar is killed.
+
+    Cheap to construct; the child starts on the first `client()` call.
     """
 
     def __init__(
