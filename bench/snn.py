@@ -38,11 +38,40 @@ def rss_mb() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+def latency(app: Any, n: int) -> dict[str, float]:
+    """Search and answer p50/p95 (wall and process CPU ms) over questions made of titles."""
+    docs = app.articles()
+    titles = [d.get("article_title") or d.get("title") for d in docs.values()]
+    rng = np.random.default_rng(0)
+    questions = [
+        str(titles[i]) for i in rng.choice(len(titles), size=min(n, len(titles)), replace=False)
+    ]
+    app.searcher.warm_up()
+    app.ask(questions[0])  # warm caches
+    timed: dict[str, list[float]] = {"search": [], "answer": [], "search_cpu": [], "answer_cpu": []}
+    for q in questions:
+        for name, fn in (("search", app.search), ("answer", app.ask)):
+            t, c = time.perf_counter(), time.process_time()
+            fn(q)
+            timed[name].append(1000 * (time.perf_counter() - t))
+            timed[name + "_cpu"].append(1000 * (time.process_time() - c))
+    out: dict[str, float] = {"questions": float(len(questions))}
+    for name, values in timed.items():
+        out[f"{name}_p50_ms"] = float(np.percentile(values, 50))
+        out[f"{name}_p95_ms"] = float(np.percentile(values, 95))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--index-dir", type=Path, default=OUT / "snn-index")
     parser.add_argument("--questions", type=int, default=100)
+    parser.add_argument(
+        "--latency-only",
+        action="store_true",
+        help="Only time search and answers on the index already built (bench/out/snn-N-latency.json).",
+    )
     args = parser.parse_args()
 
     from akhbar.app import Akhbar
@@ -56,6 +85,14 @@ def main() -> None:
     settings = Settings()
     settings.index_dir = args.index_dir
     app = Akhbar(settings, progress=True)
+
+    if args.latency_only:
+        result = latency(app, args.questions)
+        result["load_avg"] = os.getloadavg()[0]
+        out = OUT / f"snn-{args.articles}-latency.json"
+        out.write_text(json.dumps(result, indent=1), encoding="utf-8")
+        print(json.dumps(result, indent=1))
+        return
 
     samples: list[tuple[float, float]] = []
     stop = threading.Event()
@@ -102,25 +139,7 @@ def main() -> None:
     if summary.cached_chunks:
         result["note"] = "resumed: part of the vectors came from the cache of an earlier run"
 
-    docs = app.articles()
-    titles = [d.get("article_title") or d.get("title") for d in docs.values()]
-    rng = np.random.default_rng(0)
-    questions = [
-        str(titles[i])
-        for i in rng.choice(len(titles), size=min(args.questions, len(titles)), replace=False)
-    ]
-    app.searcher.warm_up()
-    app.ask(questions[0])  # warm caches
-    timed: dict[str, list[float]] = {"search": [], "answer": [], "search_cpu": [], "answer_cpu": []}
-    for q in questions:
-        for name, fn in (("search", app.search), ("answer", app.ask)):
-            t, c = time.perf_counter(), time.process_time()
-            fn(q)
-            timed[name].append(1000 * (time.perf_counter() - t))
-            timed[name + "_cpu"].append(1000 * (time.process_time() - c))
-    for name, values in timed.items():
-        result[f"{name}_p50_ms"] = float(np.percentile(values, 50))
-        result[f"{name}_p95_ms"] = float(np.percentile(values, 95))
+    result.update(latency(app, args.questions))
     (OUT / f"snn-{args.articles}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(json.dumps(result, indent=1))
     print(
