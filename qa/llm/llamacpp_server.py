@@ -204,7 +204,7 @@ class LlamaServer:
 
     def _ready_or_closed(self) -> bool:
         proc = self._proc
-        alive = proc is not None and proc.poll() is None
+        alive = proc is not None and proc.poll() is None and self._incarnation not in self._ended
         return (self._state == "ready" and alive) or self._state == "closed"
 
     @contextlib.contextmanager
@@ -277,8 +277,8 @@ class LlamaServer:
                     self._attempts_done += 1
                     if self._state == "closed":
                         return
-                    if self._state == "ready":
-                        self._ended[self._incarnation] = reason
+                    if self._state == "ready" or self._incarnation in self._ended:
+                        self._ended.setdefault(self._incarnation, reason)
                     self._state = "down"
                     self._reason = reason
                     self._client = None
@@ -455,6 +455,8 @@ class LlamaServer:
                 )
                 with self._cond:  # before the kill, so that the broken answer reads why
                     self._ended[self._incarnation] = reason
+                    self._state = "down"
+                    self._reason = reason
                 _kill(proc)
                 return reason
 
