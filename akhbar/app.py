@@ -64,6 +64,7 @@ class Akhbar:
             self.settings.splitter,
             index_type=self.settings.retrieval.index_type,
             progress=self.progress,
+            cache_dir=self.settings.index_dir,  # the resume cache, for any store
         )
 
     @cached_property

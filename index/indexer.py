@@ -115,7 +115,8 @@ class Indexer:
         self.progress = progress
         self.embed_buffer = embed_buffer
         root = getattr(store, "root", None)
-        self.cache_dir = cache_dir or (Path(root) if root is not None else None)
+        where = cache_dir if cache_dir is not None else root
+        self.cache_dir = Path(where) if where is not None else None
 
     def _expected(self) -> dict[str, Any]:
         return {
