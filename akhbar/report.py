@@ -143,16 +143,16 @@ def metrics_table(summary: dict[str, Any]) -> str:
         ]
         for kind, scores in [*by_kind.items(), ("all", summary)]:
 
-            def cell(key: str, scores: dict[str, Any] = scores) -> str:
+            def cell(key: str, scores: dict[str, Any] = scores, fmt: str = ".2f") -> str:
                 value = scores.get(key)
-                return "" if value is None else f"{value:.2f}"
+                return "" if value is None else format(value, fmt)
 
             correct = scores.get("correct")
             n = scores.get("questions", 0)
             shown = f"{round(correct * n)}/{n}" if correct is not None else ""
             lines.append(
                 f"| {kind} | {n} | {shown} | {cell('found_correct')} | {cell('must')} "
-                f"| {cell('recall@5')} | {scores['latency_p50_ms']:.0f} "
-                f"| {scores['latency_p95_ms']:.0f} |"
+                f"| {cell('recall@5')} | {cell('latency_p50_ms', fmt='.0f')} "
+                f"| {cell('latency_p95_ms', fmt='.0f')} |"
             )
     return "\n".join(lines)

@@ -64,15 +64,28 @@ def test_metrics_table_orders_metrics_then_kinds() -> None:
             "questions": 3,
             "recall@5": 2 / 3,
             "found_correct": 1.0,
-            "by_kind": {"factoid": {"recall@5": 1.0, "must": 0.5, "f1": 0.2}},
+            "correct": 2 / 3,
+            "latency_p50_ms": 120.4,
+            "by_kind": {
+                "factoid": {"questions": 2, "correct": 1.0, "recall@5": 1.0, "must": 0.5},
+                "followup": {"questions": 1, "correct": 0.0, "latency_p50_ms": 80.0},
+            },
         }
     ).splitlines()
     assert table[:2] == ["| metric | value |", "|---|---|"]
-    assert table[2:] == [
+    assert table[2:5] == [
         "| questions | 3 |",
         "| recall@5 | 0.667 |",
         "| found_correct | 1.000 |",
-        "| kind=factoid | recall@5 1.00, must 0.50 |",
+    ]
+    head = table.index(
+        "| kind | questions | correct | found right | must | recall@5 | ms p50 | ms p95 |"
+    )
+    # Kinds in the order given, then all; a metric a kind lacks is an empty cell.
+    assert table[head + 2 :] == [
+        "| factoid | 2 | 2/2 |  | 0.50 | 1.00 |  |  |",
+        "| followup | 1 | 0/1 |  |  |  | 80 |  |",
+        "| all | 3 | 2/3 | 1.00 |  | 0.67 | 120 |  |",
     ]
 
 
