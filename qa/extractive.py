@@ -354,6 +354,23 @@ class ExtractiveAnswerer:
         # Support: the share of the question's words that the chosen span holds, with its
         # passage's title and section (rarity-weighted, and plain), plus how close in meaning.
         context = set(terms(f"{hit.title} {hit.section}"))
+        focus = find_focus(question, hit.text, best.start, best.end, idf)
+        bare = (
+            question.qtype == "how_many"
+            and focus is not None
+            and " " not in hit.text[focus.start : focus.end].strip()
+        )
+        if typed_question and (focus is None or not focus.typed or bare):
+            # The words asked about are often in one clause and the answer in the next one
+            # («… أقيل الرئيس المدير العام، إلياس الغربي إثر تأخير …»): look one clause on.
+            after = self._next_unit(units, best)
+            if after is not None:
+                nxt = find_focus(question, hit.text, after[0], after[1], idf)
+                scaled = nxt is not None and " " in hit.text[nxt.start : nxt.end].strip()
+                if nxt is not None and nxt.typed and (not bare or scaled):
+                    focus = nxt
+                    best.end = after[1]
+                    best_idx = [*best_idx, after[2]]
         span_credit = credit[best_idx].max(axis=0)
         # In a follow-up, what the last answer said is known already: it need not be repeated.
         said = set(question.previous_answer_terms) - set(question.terms)
@@ -369,7 +386,6 @@ class ExtractiveAnswerer:
         scope_total = sum(weights[t] for t, _ in scope)
         weighted = sum(c * weights[t] for t, c in scope) / scope_total if scope_total else 0.0
         plain = sum(1.0 for _, c in scope if c > 0) / len(scope) if scope else 0.0
-        focus = find_focus(question, hit.text, best.start, best.end, idf)
         typed = focus is not None and focus.typed
         passage = normalize(f"{hit.title} {hit.text}")
         missing = sum(1 for n in question.numbers if n not in passage)
@@ -413,6 +429,12 @@ class ExtractiveAnswerer:
                 "features": feats,
             },
         )
+
+    @staticmethod
+    def _next_unit(units: list[tuple[int, int, int]], best: Span) -> tuple[int, int, int] | None:
+        """The clause right after the chosen window in the same passage (start, end, unit)."""
+        following = [(a, b) for h, a, b in units if h == best.hit_index and a >= best.end]
+        return min(following) if following else None
 
     def _short_answer(self, question: Question, text: str, best: Span) -> tuple[int, int]:
         """The answer to show: the chosen window, cut to `answer_words` words around its focus.

@@ -136,6 +136,10 @@ def _pattern_focus(
     return best[1] if best else None
 
 
+def _unscaled(found: str) -> bool:
+    return " " not in found and "%" not in found
+
+
 def _is_year(found: str) -> bool:
     return bool(re.fullmatch(r"(1[0-9]|20)[0-9]{2}", found))
 
@@ -312,7 +316,9 @@ def find_focus(
     qtype = question.qtype
     span: tuple[int, int] | None = None
     if qtype == "how_many":
-        span = _pattern_focus(COUNT, text, start, end, question, anchors, skip=_is_year)
+        # A count with its scale («أربعة ملايين», «20 بالمائة») before a bare number.
+        span = _pattern_focus(COUNT, text, start, end, question, anchors, skip=_unscaled)
+        span = span or _pattern_focus(COUNT, text, start, end, question, anchors, skip=_is_year)
         span = span or _pattern_focus(COUNT, text, start, end, question, anchors)
     elif qtype == "when":
         span = _pattern_focus(DATE, text, start, end, question, anchors)
