@@ -433,7 +433,9 @@ class ExtractiveAnswerer:
     @staticmethod
     def _next_unit(units: list[tuple[int, int, int]], best: Span) -> tuple[int, int, int] | None:
         """The clause right after the chosen window in the same passage (start, end, unit)."""
-        following = [(a, b) for h, a, b in units if h == best.hit_index and a >= best.end]
+        following = [
+            (a, b, u) for u, (h, a, b) in enumerate(units) if h == best.hit_index and a >= best.end
+        ]
         return min(following) if following else None
 
     def _short_answer(self, question: Question, text: str, best: Span) -> tuple[int, int]:
