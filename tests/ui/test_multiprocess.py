@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ..conftest import ROOT, SEEDS, drop_schema, free_port, pg_env, pg_settings
-from .test_load import NEW_ARTICLE, QUESTIONS, well_formed
+from .clients import NEW_ARTICLE, ask_loop, well_formed
 
 pytestmark = pytest.mark.slow
 
@@ -84,21 +84,10 @@ def test_two_servers_one_database_while_a_third_process_adds(
         stop = threading.Event()
 
         def client(url: str, i: int) -> None:
-            c = Client(url, verbose=False)
-            n = 0
-            while not stop.is_set():
-                q = QUESTIONS[(i + n) % len(QUESTIONS)]
-                n += 1
-                try:
-                    out = c.predict(q, "[]", api_name="/ask")
-                except Exception as exc:  # any failure is a test failure
-                    with lock:
-                        failures.append(f"{url}: {type(exc).__name__}: {exc}")
-                    continue
-                with lock:
-                    answers[url] += 1
-                    if not well_formed(out):
-                        failures.append(f"{url} malformed: {out!r}")
+            def record(out: dict[str, Any]) -> None:
+                answers[url] += 1
+
+            ask_loop(url, i, lambda _n: not stop.is_set(), lock, failures, record)
 
         threads = [
             threading.Thread(target=client, args=(url, i))
