@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ import numpy as np
 from index.config import SplitterSettings
 from index.embed_cache import CACHE_NAME, EmbeddingCache
 from index.errors import DocumentNotFound, NoArticlesError
-from index.protocols import Embedder, Store, StoreSnapshot
+from index.protocols import Embedder, GenerationWriter, Store, StoreSnapshot
 from index.reader import Article, Skipped, count_articles, iter_paths
 from index.splitter import Chunk, Splitter
 from index.store import (
@@ -186,40 +186,24 @@ class Indexer:
         self.check_compatible(snapshot.manifest)
         return snapshot
 
-    def _commit(
-        self,
-        articles: list[Article],
-        titles: dict[str, str],
-        chunk_lists: dict[str, list[Chunk]],
-        vector_lists: dict[str, np.ndarray],
-        summary: Summary,
-    ) -> None:
-        chunks = [c for a in articles for c in chunk_lists[a.doc_id]]
-        dim = self.embeddings.dim
-        vectors = (
-            np.concatenate([vector_lists[a.doc_id] for a in articles])
-            if chunks
-            else np.zeros((0, dim), dtype=np.float32)
-        )
-        manifest = Manifest(
+    def _head(self) -> Manifest:
+        """The manifest a new generation starts from (documents and counts come at commit)."""
+        return Manifest(
             embedding=self.embeddings.describe(),
-            dim=dim,
+            dim=self.embeddings.dim,
             splitter=self.splitter_config.model_dump(),
-            index_type=choose_index_type(self.index_type, len(chunks)),
-            documents={
-                a.doc_id: DocEntry(
-                    hash=a.content_hash,
-                    title=titles[a.doc_id],
-                    source=a.source,
-                    chunks=len(chunk_lists[a.doc_id]),
-                )
-                for a in articles
-            },
-            chunks=len(chunks),
+            index_type=choose_index_type(self.index_type, 0),
         )
-        self.store.write(manifest, chunks, articles, vectors)
-        summary.documents = len(articles)
-        summary.chunks = len(chunks)
+
+    def _commit(self, writer: GenerationWriter, batch: _Batch, summary: Summary) -> None:
+        """Make what the writer holds live, with the manifest of the articles it was given."""
+        manifest = self._head()
+        manifest.documents = batch.entries
+        manifest.chunks = batch.rows
+        manifest.index_type = choose_index_type(self.index_type, batch.rows)
+        writer.commit(manifest)
+        summary.documents = len(batch.entries)
+        summary.chunks = batch.rows
 
     def _update(
         self, paths: Iterable[Path], *, keep_others: bool, rebuild: bool = False
@@ -230,18 +214,10 @@ class Indexer:
         summary = Summary()
         with self.store.lock():
             old = self._load_existing(rebuild)
-            old_docs: Mapping[str, dict[str, Any]] = old.docs if old else {}
+            old_vectors = _OldVectors(old)
             old_rows = old.doc_rows() if old else {}
-            old_vectors = old.vectors() if old else None
             splitter = Splitter(self.embeddings.count_tokens, self.splitter_config)
-
-            articles: list[Article] = []
-            titles: dict[str, str] = {}
-            chunk_lists: dict[str, list[Chunk]] = {}
-            vector_lists: dict[str, np.ndarray] = {}
             incoming: set[str] = set()
-            pending: list[Article] = []
-            pending_chunks = 0
             self.embeddings.warm_up()
             cache = (
                 EmbeddingCache(
@@ -251,91 +227,95 @@ class Indexer:
                 else None
             )
             bar = self._progress_bar(paths)
+            # New generation: each flushed batch goes to the writer and is dropped; only the
+            # articles' manifest entries stay in memory.
+            with self.store.begin_write(self._head()) as writer:
+                batch = _Batch(writer, self.embeddings.dim)
 
-            def flush() -> None:
-                nonlocal pending, pending_chunks
-                chunks = [c for a in pending for c in chunk_lists[a.doc_id]]
-                vectors = self._embed(chunks, summary, cache)
-                pos = 0
-                for article in pending:
-                    n = len(chunk_lists[article.doc_id])
-                    vector_lists[article.doc_id] = vectors[pos : pos + n]
-                    pos += n
-                bar.update(len(pending))
-                elapsed = max(time.perf_counter() - t0, 1e-9)
-                bar.set_postfix(
-                    chunks_s=f"{(summary.embedded_chunks + summary.cached_chunks) / elapsed:.1f}",
-                    cached=summary.cached_chunks,
-                )
-                pending, pending_chunks = [], 0
-
-            try:
-                for record in records:
-                    if isinstance(record, Skipped):
-                        summary.skipped.append(record)
-                        bar.update(1)
-                        continue
-                    article = record
-                    incoming.add(article.doc_id)
-                    entry = old.manifest.documents.get(article.doc_id) if old else None
-                    if entry is not None and entry.hash == article.content_hash:
-                        assert old is not None and old_vectors is not None
-                        rows = old_rows.get(article.doc_id, [])
-                        titles[article.doc_id] = entry.title
-                        chunk_lists[article.doc_id] = [Chunk.from_dict(old.chunks[r]) for r in rows]
-                        vector_lists[article.doc_id] = old_vectors[rows]
-                        summary.unchanged.append(article.doc_id)
-                        articles.append(article)
-                        bar.update(1)
-                        continue
-                    chunks, title = splitter.split(article)
-                    titles[article.doc_id] = title
-                    chunk_lists[article.doc_id] = chunks
-                    (summary.replaced if entry is not None else summary.added).append(
-                        article.doc_id
+                def flush() -> None:
+                    todo = [
+                        c for item in batch.pending if item.vectors is None for c in item.chunks
+                    ]
+                    vectors = self._embed(todo, summary, cache)
+                    pos = 0
+                    for item in batch.pending:
+                        if item.vectors is None:
+                            n = len(item.chunks)
+                            item.vectors = vectors[pos : pos + n]
+                            pos += n
+                    embedded = sum(1 for item in batch.pending if item.new)
+                    batch.flush()
+                    bar.update(embedded)
+                    elapsed = max(time.perf_counter() - t0, 1e-9)
+                    bar.set_postfix(
+                        chunks_s=f"{(summary.embedded_chunks + summary.cached_chunks) / elapsed:.1f}",
+                        cached=summary.cached_chunks,
                     )
-                    articles.append(article)
-                    pending.append(article)
-                    pending_chunks += len(chunks)
-                    if pending_chunks >= self.embed_buffer:
+
+                try:
+                    for record in records:
+                        if isinstance(record, Skipped):
+                            summary.skipped.append(record)
+                            bar.update(1)
+                            continue
+                        article = record
+                        incoming.add(article.doc_id)
+                        entry = old.manifest.documents.get(article.doc_id) if old else None
+                        if entry is not None and entry.hash == article.content_hash:
+                            assert old is not None
+                            rows = old_rows.get(article.doc_id, [])
+                            batch.append(
+                                article,
+                                entry.title,
+                                _old_chunks(old, rows),
+                                old_vectors.rows(rows),
+                            )
+                            summary.unchanged.append(article.doc_id)
+                            bar.update(1)
+                        else:
+                            chunks, title = splitter.split(article)
+                            (summary.replaced if entry is not None else summary.added).append(
+                                article.doc_id
+                            )
+                            batch.append(article, title, chunks, None)
+                        if batch.to_embed >= self.embed_buffer or batch.held >= 4 * max(
+                            self.embed_buffer, 1
+                        ):
+                            flush()
+                    if batch.pending:
                         flush()
-                if pending:
-                    flush()
-            finally:
-                bar.close()
-                if cache is not None:
-                    cache.close()
-            if not articles and not keep_others:
-                raise NoArticlesError(
-                    "no article could be read from the given paths"
-                    + (f" ({len(summary.skipped)} skipped)" if summary.skipped else "")
-                )
-            if keep_others and old is not None:
-                kept: list[Article] = []
-                for doc_id, doc in old_docs.items():
-                    if doc_id in incoming:
-                        continue
-                    rows = old_rows.get(doc_id, [])
-                    kept.append(stored_article(doc))
-                    titles[doc_id] = old.manifest.documents[doc_id].title
-                    chunk_lists[doc_id] = [Chunk.from_dict(old.chunks[r]) for r in rows]
-                    assert old_vectors is not None
-                    vector_lists[doc_id] = old_vectors[rows]
-                articles = kept + articles
-            if not keep_others and old is not None:
-                summary.removed = sorted(set(old_docs) - incoming)
-            if (
-                old is not None
-                and not summary.added
-                and not summary.replaced
-                and not summary.removed
-            ):
-                summary.documents = len(old_docs)
-                summary.chunks = len(old.chunks)
-                summary.seconds = time.perf_counter() - t0
-                log.info("index unchanged")
-                return summary
-            self._commit(articles, titles, chunk_lists, vector_lists, summary)
+                finally:
+                    bar.close()
+                    if cache is not None:
+                        cache.close()
+                if not batch.entries and not keep_others:
+                    raise NoArticlesError(
+                        "no article could be read from the given paths"
+                        + (f" ({len(summary.skipped)} skipped)" if summary.skipped else "")
+                    )
+                if not keep_others and old is not None:
+                    summary.removed = sorted(set(old.manifest.documents) - incoming)
+                if (
+                    old is not None
+                    and not summary.added
+                    and not summary.replaced
+                    and not summary.removed
+                ):
+                    writer.abort()
+                    summary.documents = len(old.manifest.documents)
+                    summary.chunks = len(old.chunks)
+                    summary.seconds = time.perf_counter() - t0
+                    log.info("index unchanged")
+                    return summary
+                if keep_others and old is not None:
+                    # The articles not given again, from the old generation, after the new ones.
+                    for doc_id in old.manifest.documents:
+                        if doc_id not in incoming:
+                            _keep_old(batch, old, old_vectors, doc_id, old_rows.get(doc_id, []))
+                            if batch.held >= self.embed_buffer:
+                                batch.flush()
+                    batch.flush()
+                self._commit(writer, batch, summary)
             # The new vectors are in the live index now; the cache has done its job.
             if cache is not None:
                 cache.remove()
@@ -403,25 +383,127 @@ class Indexer:
         summary = Summary()
         with self.store.lock():
             old = self.store.open()
-            missing = [d for d in doc_ids if d not in old.docs]
+            missing = [d for d in doc_ids if d not in old.manifest.documents]
             if missing:
                 raise DocumentNotFound(f"not in the index: {', '.join(missing)}")
             drop = set(doc_ids)
-            keep_rows = [i for i, c in enumerate(old.chunks) if c["doc_id"] not in drop]
-            vectors = (
-                old.vectors()[keep_rows]
-                if keep_rows
-                else np.zeros((0, old.manifest.dim), np.float32)
+            old_vectors = _OldVectors(old)
+            head = Manifest(
+                embedding=old.manifest.embedding,
+                dim=old.manifest.dim,
+                splitter=old.manifest.splitter,
+                index_type=old.manifest.index_type,
             )
-            chunks = [Chunk.from_dict(old.chunks[i]) for i in keep_rows]
-            articles = [stored_article(d) for doc_id, d in old.docs.items() if doc_id not in drop]
-            manifest = old.manifest
-            manifest.documents = {k: v for k, v in manifest.documents.items() if k not in drop}
-            manifest.chunks = len(chunks)
-            manifest.index_type = choose_index_type(self.index_type, len(chunks))
-            self.store.write(manifest, chunks, articles, vectors)
+            with self.store.begin_write(head) as writer:
+                batch = _Batch(writer, old.manifest.dim)
+                old_rows = old.doc_rows()
+                for doc_id in old.manifest.documents:
+                    if doc_id not in drop:
+                        _keep_old(batch, old, old_vectors, doc_id, old_rows.get(doc_id, []))
+                        if batch.held >= self.embed_buffer:
+                            batch.flush()
+                batch.flush()
+                head.documents = batch.entries
+                head.chunks = batch.rows
+                head.index_type = choose_index_type(self.index_type, batch.rows)
+                writer.commit(head)
         summary.removed = list(doc_ids)
-        summary.documents = len(articles)
-        summary.chunks = len(chunks)
+        summary.documents = len(batch.entries)
+        summary.chunks = batch.rows
         summary.seconds = time.perf_counter() - t0
         return summary
+
+
+@dataclass
+class _Item:
+    """One article waiting in a batch: its chunks, and their vectors once known."""
+
+    article: Article
+    title: str
+    chunks: list[Chunk]
+    vectors: np.ndarray | None
+    new: bool
+
+
+class _Batch:
+    """Articles on their way to a `GenerationWriter`, handed over a batch at a time.
+
+    What it keeps after a flush is each article's manifest entry (hash, title, source, chunk
+    count) and the row count: the articles, chunks and vectors are the writer's.
+    """
+
+    def __init__(self, writer: GenerationWriter, dim: int) -> None:
+        self.writer = writer
+        self.dim = dim
+        self.pending: list[_Item] = []
+        self.entries: dict[str, DocEntry] = {}
+        self.rows = 0
+        self.held = 0
+        self.to_embed = 0
+
+    def append(
+        self, article: Article, title: str, chunks: list[Chunk], vectors: np.ndarray | None
+    ) -> None:
+        """Queue an article (`vectors` None: its chunks still need embedding)."""
+        self.pending.append(_Item(article, title, chunks, vectors, vectors is None))
+        self.held += len(chunks)
+        if vectors is None:
+            self.to_embed += len(chunks)
+
+    def flush(self) -> None:
+        """Hand the queued articles (all with vectors) to the writer and forget them."""
+        if not self.pending:
+            return
+        articles = [item.article for item in self.pending]
+        chunks = [c for item in self.pending for c in item.chunks]
+        parts = [item.vectors for item in self.pending if item.vectors is not None]
+        if len(parts) != len(self.pending):
+            raise ValueError("a batch was flushed before its chunks were embedded")
+        vectors = np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
+        entries = {
+            item.article.doc_id: DocEntry(
+                hash=item.article.content_hash,
+                title=item.title,
+                source=item.article.source,
+                chunks=len(item.chunks),
+            )
+            for item in self.pending
+        }
+        self.writer.add(articles, chunks, vectors, entries)
+        self.entries.update(entries)
+        self.rows += len(chunks)
+        self.pending, self.held, self.to_embed = [], 0, 0
+
+
+class _OldVectors:
+    """The old generation's vectors, loaded when first needed (never if nothing is kept)."""
+
+    def __init__(self, snapshot: StoreSnapshot | None) -> None:
+        self.snapshot = snapshot
+        self._all: np.ndarray | None = None
+
+    def rows(self, rows: Sequence[int]) -> np.ndarray:
+        """Vectors of some rows of the old generation."""
+        if self._all is None:
+            assert self.snapshot is not None
+            self._all = self.snapshot.vectors()
+        return self._all[list(rows)]
+
+
+def _keep_old(
+    batch: _Batch, old: StoreSnapshot, vectors: _OldVectors, doc_id: str, rows: Sequence[int]
+) -> None:
+    """Queue an article of the old generation as it is stored (chunks and vectors)."""
+    batch.append(
+        stored_article(old.docs[doc_id]),
+        old.manifest.documents[doc_id].title,
+        _old_chunks(old, rows),
+        vectors.rows(rows),
+    )
+
+
+def _old_chunks(old: StoreSnapshot, rows: Sequence[int]) -> list[Chunk]:
+    """Chunks of some rows of the old generation (an article's rows are one run: one read)."""
+    if rows and rows[-1] - rows[0] == len(rows) - 1:
+        return [Chunk.from_dict(c) for c in old.chunks[rows[0] : rows[-1] + 1]]
+    return [Chunk.from_dict(old.chunks[r]) for r in rows]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -159,3 +160,97 @@ class LexicalIndex:
             indptr = self._bm25.scores["indptr"]
             df = int(indptr[tid + 1] - indptr[tid])
         return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+
+
+class _TermIds(Sequence[list[int]]):
+    """Term ids of each row, read from one flat int32 array (memory-mapped) and row offsets."""
+
+    def __init__(self, ids: np.ndarray, offsets: np.ndarray) -> None:
+        self.ids = ids
+        self.offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, row: Any) -> Any:
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(len(self)))]
+        return self.ids[self.offsets[row] : self.offsets[row + 1]].tolist()
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for row in range(len(self)):
+            yield self.ids[self.offsets[row] : self.offsets[row + 1]].tolist()
+
+
+class _Tokenized(NamedTuple):
+    """What `bm25s.BM25.index` takes as an already tokenised corpus: `ids` per row, `vocab`."""
+
+    ids: Sequence[list[int]]
+    vocab: dict[str, int]
+
+
+class LexicalBuilder:
+    """Gathers chunks' terms batch by batch and builds the `LexicalIndex` of them all at the end.
+
+    Terms become integer ids as they come: the ids go to a flat int32 file (4 bytes a term),
+    so memory holds only the vocabulary and one offset per row, not the texts or term lists.
+    `build` gives bm25s the ids through a memory map; its score matrix (one float per distinct
+    term of each row) is the index itself and is held in memory, as `LexicalIndex.build`'s is.
+    """
+
+    def __init__(self, path: Path) -> None:
+        """Start an empty corpus.
+
+        Args:
+            path: The term-id file to create (removed by `build` or `close`).
+        """
+        self.path = Path(path)
+        self._fh = self.path.open("wb")
+        self.vocab: dict[str, int] = {}
+        self._offsets = array("q", [0])
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def add(self, texts: Iterable[str]) -> None:
+        """Append rows (one text per chunk, in row order, as `LexicalIndex.build` takes).
+
+        Args:
+            texts: The texts.
+        """
+        vocab = self.vocab
+        ids: list[int] = []
+        for text in texts:
+            before = len(ids)
+            for term in terms(text) or [EMPTY_TERM]:
+                tid = vocab.get(term)
+                if tid is None:
+                    tid = vocab[term] = len(vocab)
+                ids.append(tid)
+            self._offsets.append(self._offsets[-1] + len(ids) - before)
+        self._fh.write(np.asarray(ids, dtype=np.int32).tobytes())
+
+    def build(self) -> LexicalIndex:
+        """The BM25 index of all rows added (scores equal to `LexicalIndex.build`'s).
+
+        Returns:
+            The index.
+        """
+        self._fh.close()
+        rows = len(self)
+        bm25 = _bm25s().BM25(k1=BM25_K1, b=BM25_B)
+        try:
+            if rows:
+                ids = np.memmap(self.path, dtype=np.int32, mode="r")
+                offsets = np.frombuffer(self._offsets, dtype=np.int64)
+                bm25.index(_Tokenized(_TermIds(ids, offsets), self.vocab), show_progress=False)
+                del ids
+        finally:
+            self.close()
+        return LexicalIndex(bm25, rows)
+
+    def close(self) -> None:
+        """Drop the term-id file (idempotent)."""
+        if not self._fh.closed:
+            self._fh.close()
+        self.path.unlink(missing_ok=True)

@@ -10,7 +10,7 @@ import numpy as np
 
 from index.reader import Article
 from index.splitter import Chunk
-from index.store import Manifest
+from index.store import DocEntry, Manifest
 
 
 class LexicalSearch(Protocol):
@@ -71,6 +71,58 @@ class StoreSnapshot(Protocol):
         ...
 
 
+class GenerationWriter(Protocol):
+    """A new index generation written batch by batch, live only when committed.
+
+    `Store.begin_write` starts one (under the store's `lock()`). Each `add` call hands over a
+    batch of articles with their chunks and vectors, which the writer stores at once (on disk
+    or in the database transaction) so that the caller can drop them; `commit` makes the
+    generation live all at once, `abort` (or an exception inside `with`) throws it away and
+    leaves the live index as it was.
+    """
+
+    def add(
+        self,
+        articles: Sequence[Article],
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        entries: Mapping[str, DocEntry],
+    ) -> None:
+        """Append a batch: its articles, their chunks in row order and one vector a chunk.
+
+        Args:
+            articles: The batch's articles (each article once in the whole generation).
+            chunks: Their chunks, in row order.
+            vectors: `(len(chunks), dim)` unit vectors in the same order.
+            entries: The manifest entry of each article of the batch, by id.
+        """
+        ...
+
+    def commit(self, manifest: Manifest) -> Any:
+        """Make what was added the live index, atomically.
+
+        Args:
+            manifest: The generation's manifest; its documents and chunk count must be what
+                was added.
+
+        Returns:
+            The new generation (a folder, a generation name).
+        """
+        ...
+
+    def abort(self) -> None:
+        """Throw the generation away; the live index is unchanged (idempotent)."""
+        ...
+
+    def __enter__(self) -> GenerationWriter:
+        """The writer itself."""
+        ...
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        """Abort unless committed."""
+        ...
+
+
 @runtime_checkable
 class Store(Protocol):
     """Where an index lives: written by `index.indexer.Indexer`, read by `qa.retriever.Searcher`.
@@ -111,6 +163,18 @@ class Store(Protocol):
         vectors: np.ndarray,
     ) -> Any:
         """Make `articles` (with their chunks and vectors, in row order) the live index."""
+        ...
+
+    def begin_write(self, manifest: Manifest) -> GenerationWriter:
+        """Start a new generation to be filled batch by batch (call under `lock()`).
+
+        Args:
+            manifest: Model, dimension and splitter of the generation (its documents, chunk
+                count and index type are given to `commit`).
+
+        Returns:
+            The writer; nothing is live until its `commit`.
+        """
         ...
 
     def size_on_disk(self) -> int:

@@ -2,7 +2,8 @@
 
 Layout: `<index_dir>/CURRENT` names the live generation folder `gen-<n>/`, which holds
 `manifest.json`, `vectors.faiss`, `chunks.jsonl`, `docs.jsonl` and `lexical/`. A writer builds
-a new generation in a temporary folder, renames it into place and then swaps `CURRENT` with
+a new generation in a temporary folder, batch by batch (`FaissGenerationWriter`: rows and
+vectors go to disk as they come), renames it into place and then swaps `CURRENT` with
 `os.replace`, so a reader (or a crash at any point) sees the old index or the new one, never a
 mix. Writers take a file lock; stale temporary folders are removed by the next writer.
 """
@@ -14,7 +15,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,15 +24,18 @@ import numpy as np
 
 from index.errors import IndexBusyError, IndexCorruptError, IndexMissingError
 from index.files import atomic_write, fsync_dir
-from index.lexical import LexicalIndex
+from index.lexical import LexicalBuilder, LexicalIndex
 from index.reader import Article
 from index.splitter import Chunk
-from index.store import Manifest
+from index.store import DocEntry, Manifest
 
 log = logging.getLogger(__name__)
 
 _CURRENT = "CURRENT"
 _LOCK = ".lock"
+_RAW_VECTORS = "vectors.f32"
+_RAW_TERMS = "terms.i32"
+_ADD_ROWS = 65_536
 
 
 def make_faiss_index(vectors: np.ndarray, index_type: str) -> Any:
@@ -56,18 +60,10 @@ def make_faiss_index(vectors: np.ndarray, index_type: str) -> Any:
         index.hnsw.efSearch = 1024
     else:
         index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    # In slices: `vectors` may be a memory map of a file far bigger than one slice.
+    for start in range(0, len(vectors), _ADD_ROWS):
+        index.add(np.ascontiguousarray(vectors[start : start + _ADD_ROWS], dtype=np.float32))
     return index
-
-
-def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False))
-            fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -257,6 +253,32 @@ class IndexStore:
             ):
                 shutil.rmtree(entry, ignore_errors=True)
 
+    def begin_write(self, manifest: Manifest) -> FaissGenerationWriter:
+        """Start a new generation in a temporary folder. Call under `lock()`.
+
+        Args:
+            manifest: Gives the vector dimension (the rest comes with `commit`).
+
+        Returns:
+            The writer (a context manager that aborts unless committed).
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        previous = (self.root / _CURRENT).read_text().strip() if self.exists() else ""
+        self._clean_stale(keep={previous})
+        return FaissGenerationWriter(self, manifest.dim)
+
+    def _publish(self, tmp: Path, name: str) -> Path:
+        """Rename a finished temporary generation into place and point `CURRENT` at it."""
+        previous = (self.root / _CURRENT).read_text().strip() if self.exists() else ""
+        fsync_dir(tmp)
+        final = self.root / name
+        os.replace(tmp, final)
+        with atomic_write(self.root / _CURRENT, "w", prefix=f".tmp-{_CURRENT}-") as fh:
+            fh.write(name)
+        # Keep the previous generation for readers that are still loading it.
+        self._clean_stale(keep={name, previous})
+        return final
+
     def write(
         self,
         manifest: Manifest,
@@ -277,50 +299,148 @@ class IndexStore:
         """
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
-        self.root.mkdir(parents=True, exist_ok=True)
-        previous = (self.root / _CURRENT).read_text().strip() if self.exists() else ""
-        self._clean_stale(keep={previous})
-        name = f"gen-{time.time_ns()}"
-        tmp = self.root / f".tmp-{name}"
-        tmp.mkdir()
-        import faiss
-
-        faiss.write_index(
-            make_faiss_index(vectors, manifest.index_type), str(tmp / "vectors.faiss")
-        )
-        _write_jsonl(tmp / "chunks.jsonl", [c.to_dict() for c in chunks])
-        _write_jsonl(
-            tmp / "docs.jsonl",
-            [
-                {
-                    "doc_id": a.doc_id,
-                    "title": manifest.documents[a.doc_id].title,
-                    "article_title": a.title,
-                    "text": a.text,
-                    "url": a.url,
-                    "date": a.date,
-                    "source": a.source,
-                    "meta": a.meta,
-                }
-                for a in articles
-            ],
-        )
-        LexicalIndex.build([c.embed_text() for c in chunks]).save(tmp / "lexical")
-        with (tmp / "manifest.json").open("w", encoding="utf-8") as fh:
-            json.dump(manifest.to_json(), fh, ensure_ascii=False, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        fsync_dir(tmp)
-        final = self.root / name
-        os.replace(tmp, final)
-        with atomic_write(self.root / _CURRENT, "w", prefix=f".tmp-{_CURRENT}-") as fh:
-            fh.write(name)
-        # Keep the previous generation for readers that are still loading it.
-        self._clean_stale(keep={name, previous})
-        log.info("index written: %s (%d chunks)", final, len(chunks))
-        return final
+        with self.begin_write(manifest) as writer:
+            writer.add(articles, chunks, vectors, manifest.documents)
+            return writer.commit(manifest)
 
     def size_on_disk(self) -> int:
         """Bytes used by the live generation."""
         path = self.current_path()
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+class FaissGenerationWriter:
+    """A generation of the FAISS store written batch by batch into `.tmp-gen-<n>/`.
+
+    Chunk and article rows go straight to `chunks.jsonl` and `docs.jsonl`, vectors to a raw
+    float32 file and the chunks' terms, as integer ids, to `index.lexical.LexicalBuilder`:
+    what was added is on disk, not in memory. `commit` builds the FAISS index from the
+    memory-mapped vectors (in slices; the index itself holds every vector, as it must to be
+    saved and searched), builds BM25, writes the manifest, flushes everything to disk, renames
+    the folder into place and swaps `CURRENT` (`IndexStore`'s atomic publication). Until then
+    the live index is untouched; `abort` removes the folder, and a crash leaves a stale
+    `.tmp-` folder that the next writer removes.
+    """
+
+    def __init__(self, store: IndexStore, dim: int) -> None:
+        """Create the temporary folder and its files (use `IndexStore.begin_write`)."""
+        self.store = store
+        self.dim = dim
+        self.name = f"gen-{time.time_ns()}"
+        self.tmp = store.root / f".tmp-{self.name}"
+        self.tmp.mkdir()
+        self.rows = 0
+        self.doc_ids: set[str] = set()
+        self._done = False
+        self._chunks = (self.tmp / "chunks.jsonl").open("w", encoding="utf-8")
+        self._docs = (self.tmp / "docs.jsonl").open("w", encoding="utf-8")
+        self._vectors = (self.tmp / _RAW_VECTORS).open("wb")
+        self._lexical = LexicalBuilder(self.tmp / _RAW_TERMS)
+
+    def __enter__(self) -> FaissGenerationWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if not self._done:
+            self.abort()
+
+    def add(
+        self,
+        articles: Sequence[Article],
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        entries: Mapping[str, DocEntry],
+    ) -> None:
+        """Append a batch of articles, their chunks (in row order) and the chunks' vectors.
+
+        Args:
+            articles: The articles.
+            chunks: Their chunks in row order.
+            vectors: `(len(chunks), dim)` unit vectors.
+            entries: Manifest entries of the articles (their titles are stored with them).
+        """
+        if self._done:
+            raise ValueError("this generation was already committed or aborted")
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        if len(vectors) and vectors.shape[1] != self.dim:
+            raise ValueError(f"vectors of dimension {vectors.shape[1]}, not {self.dim}")
+        for a in articles:
+            if a.doc_id in self.doc_ids:
+                raise ValueError(f"article {a.doc_id!r} given twice")
+            self.doc_ids.add(a.doc_id)
+            row = {
+                "doc_id": a.doc_id,
+                "title": entries[a.doc_id].title,
+                "article_title": a.title,
+                "text": a.text,
+                "url": a.url,
+                "date": a.date,
+                "source": a.source,
+                "meta": a.meta,
+            }
+            self._docs.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for c in chunks:
+            self._chunks.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+        self._vectors.write(np.ascontiguousarray(vectors).tobytes())
+        self._lexical.add(c.embed_text() for c in chunks)
+        self.rows += len(chunks)
+
+    def _close_files(self) -> None:
+        for fh in (self._chunks, self._docs, self._vectors):
+            if not fh.closed:
+                fh.flush()
+                os.fsync(fh.fileno())
+                fh.close()
+
+    def commit(self, manifest: Manifest) -> Path:
+        """Finish the generation and make it live atomically.
+
+        Args:
+            manifest: Its manifest: documents and chunk count must be what was added.
+
+        Returns:
+            The new generation's folder.
+        """
+        if self._done:
+            raise ValueError("this generation was already committed or aborted")
+        if manifest.chunks != self.rows or set(manifest.documents) != self.doc_ids:
+            raise ValueError(
+                f"the manifest lists {len(manifest.documents)} articles and {manifest.chunks} "
+                f"chunks, but {len(self.doc_ids)} articles and {self.rows} chunks were added"
+            )
+        import faiss
+
+        self._close_files()
+        raw = self.tmp / _RAW_VECTORS
+        vectors: Any = (
+            np.memmap(raw, dtype=np.float32, mode="r", shape=(self.rows, self.dim))
+            if self.rows
+            else np.zeros((0, self.dim), dtype=np.float32)
+        )
+        index = make_faiss_index(vectors, manifest.index_type)
+        del vectors
+        faiss.write_index(index, str(self.tmp / "vectors.faiss"))
+        del index
+        raw.unlink()
+        self._lexical.build().save(self.tmp / "lexical")
+        with (self.tmp / "manifest.json").open("w", encoding="utf-8") as fh:
+            json.dump(manifest.to_json(), fh, ensure_ascii=False, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        final = self.store._publish(self.tmp, self.name)
+        self._done = True
+        log.info("index written: %s (%d chunks)", final, self.rows)
+        return final
+
+    def abort(self) -> None:
+        """Remove the temporary folder; the live index is unchanged (idempotent)."""
+        if self._done:
+            return
+        self._done = True
+        for fh in (self._chunks, self._docs, self._vectors):
+            fh.close()
+        self._lexical.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        log.info("index generation %s abandoned", self.name)

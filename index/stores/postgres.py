@@ -23,7 +23,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, overload
 
 import numpy as np
@@ -457,114 +457,29 @@ class PostgresStore:
         if self._writer is None:
             with self.lock():
                 return self.write(manifest, chunks, articles, vectors)
-        conn = self._writer
-        with self._errors():
-            self._ensure_schema(conn, manifest.dim)
-            with conn.transaction():
-                gen = self._write(conn, manifest, chunks, articles, vectors)
-            if gen == 1:
-                conn.execute(f"ANALYZE {self._t('chunks')}")
-                conn.execute(f"ANALYZE {self._t('postings')}")
-        log.info("index written: %s generation %d (%d chunks)", self.location, gen, len(chunks))
-        return f"pg-{gen}"
+        with self.begin_write(manifest) as writer:
+            writer.add(articles, chunks, vectors, manifest.documents)
+            return writer.commit(manifest)
 
-    def _write(
-        self,
-        conn: Any,
-        manifest: Manifest,
-        chunks: Sequence[Chunk],
-        articles: Sequence[Article],
-        vectors: np.ndarray,
-    ) -> int:
-        t = self._t
-        conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        prev = conn.execute(
-            f"SELECT gen, manifest, total_terms FROM {t('generations')} "
-            "ORDER BY gen DESC LIMIT 1 FOR UPDATE"
-        ).fetchone()
-        gen = int(prev[0]) + 1 if prev else 1
-        total_terms = int(prev[2]) if prev else 0
-        (stored_dim,) = conn.execute(f"SELECT value FROM {t('meta')} WHERE key = 'dim'").fetchone()
-        if int(stored_dim) != manifest.dim:
-            self._set_dim(conn, manifest.dim)
-            total_terms = 0
-        same_model = bool(
-            prev
-            and prev[1]["embedding"] == manifest.embedding
-            and prev[1]["splitter"] == manifest.splitter
-            and int(stored_dim) == manifest.dim
-        )
-        live = {
-            r[0]: r[1:]
-            for r in conn.execute(
-                f"SELECT doc_id, id, hash, title, chunks FROM {t('articles')} "
-                "WHERE gen_removed IS NULL"
-            )
-        }
-        keep: set[str] = set()
-        for article in articles:
-            entry = manifest.documents[article.doc_id]
-            old = live.get(article.doc_id)
-            if (
-                same_model
-                and old is not None
-                and (old[1], old[2], old[3]) == (entry.hash, entry.title, entry.chunks)
-            ):
-                keep.add(article.doc_id)
-        drop = [old[0] for doc_id, old in live.items() if doc_id not in keep]
-        if drop:
-            (removed_terms,) = conn.execute(
-                f"WITH r AS (UPDATE {t('chunks')} SET gen_removed = %s "
-                "WHERE article = ANY(%s) AND gen_removed IS NULL RETURNING terms) "
-                "SELECT coalesce(sum(terms), 0) FROM r",
-                (gen, drop),
-            ).fetchone()
-            total_terms -= int(removed_terms)
-            conn.execute(
-                f"UPDATE {t('articles')} SET gen_removed = %s WHERE id = ANY(%s)", (gen, drop)
-            )
-        new = [a for a in articles if a.doc_id not in keep]
-        total_terms += self._insert(conn, gen, manifest, new, chunks, vectors)
-        (visible,) = conn.execute(
-            f"SELECT count(*) FROM {t('chunks')} WHERE gen_removed IS NULL"
-        ).fetchone()
-        if visible != len(chunks):
-            raise IndexCorruptError(
-                f"{self.location}: the write would leave {visible} chunks, not {len(chunks)}; "
-                "nothing was changed; rebuild with `akhbar index build PATH --rebuild`"
-            )
-        head = manifest.to_json()
-        head.pop("documents", None)
-        conn.execute(
-            f"INSERT INTO {t('generations')} (gen, manifest, documents, chunks, total_terms) "
-            "VALUES (%s, %s, %s, %s, %s)",
-            (gen, json.dumps(head, ensure_ascii=False), len(articles), len(chunks), total_terms),
-        )
-        conn.execute(
-            f"CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw ON {t('chunks')} "
-            "USING hnsw (embedding vector_cosine_ops)"
-        )
-        # Rows only generations older than GRACE_SECONDS can see are deleted (with cascades).
-        conn.execute(
-            f"""WITH cut AS (SELECT max(gen) AS gen FROM {t("generations")}
-                             WHERE created < now() - make_interval(secs => %s))
-                DELETE FROM {t("articles")} a USING cut
-                WHERE a.gen_removed IS NOT NULL AND a.gen_removed <= cut.gen""",
-            (GRACE_SECONDS,),
-        )
-        conn.execute(
-            f"""DELETE FROM {t("generations")} WHERE gen < (
-                  SELECT max(gen) FROM {t("generations")}
-                  WHERE created < now() - make_interval(secs => %s))""",
-            (GRACE_SECONDS,),
-        )
-        return gen
+    def begin_write(self, manifest: Manifest) -> PostgresGenerationWriter:
+        """Open the write transaction of a new generation. Call under `lock()`.
+
+        Args:
+            manifest: Model, dimension and splitter of the generation.
+
+        Returns:
+            The writer: batches are inserted as they come, inside one transaction that
+            `commit` commits and `abort` (or an exception inside `with`) rolls back.
+        """
+        if self._writer is None:
+            raise RuntimeError("PostgresStore.begin_write must be called under lock()")
+        return PostgresGenerationWriter(self, self._writer, manifest)
 
     def _insert(
         self,
         conn: Any,
         gen: int,
-        manifest: Manifest,
+        entries: Mapping[str, DocEntry],
         new: Sequence[Article],
         chunks: Sequence[Chunk],
         vectors: np.ndarray,
@@ -579,7 +494,7 @@ class PostgresStore:
             "source, meta, chunks, gen_added) FROM STDIN"
         ) as copy:
             for a in new:
-                entry = manifest.documents[a.doc_id]
+                entry = entries[a.doc_id]
                 copy.write_row(
                     (
                         a.doc_id,
@@ -597,7 +512,8 @@ class PostgresStore:
                 )
         article_ids = dict(
             conn.execute(
-                f"SELECT doc_id, id FROM {t('articles')} WHERE gen_added = %s", (gen,)
+                f"SELECT doc_id, id FROM {t('articles')} WHERE gen_added = %s AND doc_id = ANY(%s)",
+                (gen, list(wanted)),
             ).fetchall()
         )
         rows = [i for i, c in enumerate(chunks) if c.doc_id in wanted]
@@ -661,6 +577,214 @@ class PostgresStore:
             for row in postings:
                 copy.write_row(row)
         return added_terms
+
+
+class PostgresGenerationWriter:
+    """A new generation of the PostgreSQL store, inserted batch by batch in one transaction.
+
+    `begin` (the constructor) opens the transaction, takes the next generation number and reads
+    the live articles' ids and manifest entries (a few fields an article, no text). Each `add`
+    inserts its batch at once with COPY: articles that changed get their old rows marked
+    `gen_removed = g` first, unchanged ones (same hash, title and chunk count under the same
+    model and splitter) keep their rows and are not inserted again. `commit` marks the live
+    articles never given as removed, checks the counts, records the generation and commits;
+    nothing of it is visible before. `abort`, an exception, or the death of the process rolls
+    everything back.
+    """
+
+    def __init__(self, store: PostgresStore, conn: Any, manifest: Manifest) -> None:
+        """Open the write transaction (use `PostgresStore.begin_write`)."""
+        self.store = store
+        self.conn = conn
+        self.rows = 0
+        self.seen: set[str] = set()
+        self._done = False
+        self._tx = ExitStack()
+        with store._errors():
+            store._ensure_schema(conn, manifest.dim)
+            self._tx.enter_context(conn.transaction())
+            try:
+                self._start(manifest)
+            except BaseException:
+                self.abort()
+                raise
+
+    def _start(self, manifest: Manifest) -> None:
+        t, conn = self.store._t, self.conn
+        conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        prev = conn.execute(
+            f"SELECT gen, manifest, total_terms FROM {t('generations')} "
+            "ORDER BY gen DESC LIMIT 1 FOR UPDATE"
+        ).fetchone()
+        self.gen = int(prev[0]) + 1 if prev else 1
+        self.total_terms = int(prev[2]) if prev else 0
+        (stored_dim,) = conn.execute(f"SELECT value FROM {t('meta')} WHERE key = 'dim'").fetchone()
+        if int(stored_dim) != manifest.dim:
+            self.store._set_dim(conn, manifest.dim)
+            self.total_terms = 0
+        self.same_model = bool(
+            prev
+            and prev[1]["embedding"] == manifest.embedding
+            and prev[1]["splitter"] == manifest.splitter
+            and int(stored_dim) == manifest.dim
+        )
+        self.live: dict[str, tuple[int, str, str, int]] = {
+            r[0]: (int(r[1]), r[2], r[3], int(r[4]))
+            for r in conn.execute(
+                f"SELECT doc_id, id, hash, title, chunks FROM {t('articles')} "
+                "WHERE gen_removed IS NULL"
+            )
+        }
+
+    def __enter__(self) -> PostgresGenerationWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if not self._done:
+            self.abort()
+
+    def _drop(self, ids: list[int]) -> None:
+        """Mark live articles (by row id) and their chunks removed in this generation."""
+        if not ids:
+            return
+        t = self.store._t
+        (removed_terms,) = self.conn.execute(
+            f"WITH r AS (UPDATE {t('chunks')} SET gen_removed = %s "
+            "WHERE article = ANY(%s) AND gen_removed IS NULL RETURNING terms) "
+            "SELECT coalesce(sum(terms), 0) FROM r",
+            (self.gen, ids),
+        ).fetchone()
+        self.total_terms -= int(removed_terms)
+        self.conn.execute(
+            f"UPDATE {t('articles')} SET gen_removed = %s WHERE id = ANY(%s)", (self.gen, ids)
+        )
+
+    def add(
+        self,
+        articles: Sequence[Article],
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        entries: Mapping[str, DocEntry],
+    ) -> None:
+        """Insert a batch (articles whose live rows are unchanged are kept as they are).
+
+        Args:
+            articles: The articles.
+            chunks: Their chunks in row order.
+            vectors: `(len(chunks), dim)` unit vectors.
+            entries: Manifest entries of the articles.
+        """
+        if self._done:
+            raise ValueError("this generation was already committed or aborted")
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        new: list[Article] = []
+        replaced: list[int] = []
+        for article in articles:
+            if article.doc_id in self.seen:
+                raise ValueError(f"article {article.doc_id!r} given twice")
+            self.seen.add(article.doc_id)
+            entry = entries[article.doc_id]
+            old = self.live.get(article.doc_id)
+            if (
+                self.same_model
+                and old is not None
+                and old[1:]
+                == (
+                    entry.hash,
+                    entry.title,
+                    entry.chunks,
+                )
+            ):
+                continue
+            new.append(article)
+            if old is not None:
+                replaced.append(old[0])
+        with self.store._errors():
+            self._drop(replaced)
+            self.total_terms += self.store._insert(
+                self.conn, self.gen, entries, new, chunks, vectors
+            )
+        self.rows += len(chunks)
+
+    def commit(self, manifest: Manifest) -> str:
+        """Remove the live articles not given, record the generation and commit.
+
+        Args:
+            manifest: Its manifest: documents and chunk count must be what was added.
+
+        Returns:
+            The new generation (`pg-<n>`).
+        """
+        if self._done:
+            raise ValueError("this generation was already committed or aborted")
+        if manifest.chunks != self.rows or set(manifest.documents) != self.seen:
+            raise ValueError(
+                f"the manifest lists {len(manifest.documents)} articles and {manifest.chunks} "
+                f"chunks, but {len(self.seen)} articles and {self.rows} chunks were added"
+            )
+        t, conn, gen = self.store._t, self.conn, self.gen
+        with self.store._errors():
+            self._drop([old[0] for doc_id, old in self.live.items() if doc_id not in self.seen])
+            (visible,) = conn.execute(
+                f"SELECT count(*) FROM {t('chunks')} WHERE gen_removed IS NULL"
+            ).fetchone()
+            if visible != self.rows:
+                raise IndexCorruptError(
+                    f"{self.store.location}: the write would leave {visible} chunks, not "
+                    f"{self.rows}; nothing was changed; rebuild with "
+                    "`akhbar index build PATH --rebuild`"
+                )
+            head = manifest.to_json()
+            head.pop("documents", None)
+            conn.execute(
+                f"INSERT INTO {t('generations')} (gen, manifest, documents, chunks, total_terms) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                (
+                    gen,
+                    json.dumps(head, ensure_ascii=False),
+                    len(self.seen),
+                    self.rows,
+                    self.total_terms,
+                ),
+            )
+            conn.execute(
+                f"CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw ON {t('chunks')} "
+                "USING hnsw (embedding vector_cosine_ops)"
+            )
+            # Rows only generations older than GRACE_SECONDS can see are deleted (with cascades).
+            conn.execute(
+                f"""WITH cut AS (SELECT max(gen) AS gen FROM {t("generations")}
+                                 WHERE created < now() - make_interval(secs => %s))
+                    DELETE FROM {t("articles")} a USING cut
+                    WHERE a.gen_removed IS NOT NULL AND a.gen_removed <= cut.gen""",
+                (GRACE_SECONDS,),
+            )
+            conn.execute(
+                f"""DELETE FROM {t("generations")} WHERE gen < (
+                      SELECT max(gen) FROM {t("generations")}
+                      WHERE created < now() - make_interval(secs => %s))""",
+                (GRACE_SECONDS,),
+            )
+            self._done = True
+            self._tx.close()  # COMMIT
+            if gen == 1:
+                conn.execute(f"ANALYZE {t('chunks')}")
+                conn.execute(f"ANALYZE {t('postings')}")
+        log.info("index written: %s generation %d (%d chunks)", self.store.location, gen, self.rows)
+        return f"pg-{gen}"
+
+    def abort(self) -> None:
+        """Roll the transaction back; the live index is unchanged (idempotent)."""
+        if self._done:
+            return
+        self._done = True
+        psycopg = _psycopg()
+        try:
+            self._tx.__exit__(psycopg.Rollback, psycopg.Rollback(), None)
+        except psycopg.Error as exc:
+            # A broken connection: the server rolls the transaction back by itself.
+            log.warning("rolling back the index write failed: %s", _first_line(exc))
 
 
 def _visible(param: str) -> str:

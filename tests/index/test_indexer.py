@@ -122,21 +122,17 @@ KILL_SCRIPT = textwrap.dedent(
     from conftest import FakeEmbeddings
     from akhbar.app import Akhbar
     from akhbar.settings import Settings
-    import index.store as store
+    import faiss
 
-    original = store.IndexStore.write
+    real = faiss.write_index
 
-    def write(self, *a, **k):
-        # Die halfway: after the new generation's files are being written.
-        import faiss
-        real = faiss.write_index
-        def boom(index, path):
-            real(index, path)
-            os.kill(os.getpid(), 9)
-        faiss.write_index = boom
-        return original(self, *a, **k)
+    def boom(index, path):
+        # Die halfway through the commit: the new generation's vectors are written into its
+        # temporary folder, its lexical index and manifest are not.
+        real(index, path)
+        os.kill(os.getpid(), 9)
 
-    store.IndexStore.write = write
+    faiss.write_index = boom
     s = Settings(); s.index_dir = {index!r}; s.splitter.chunk_tokens = 60
     Akhbar(s, embeddings=FakeEmbeddings()).add([{extra!r}])
     """

@@ -308,6 +308,47 @@ def test_killed_writer_leaves_the_previous_state(pg_app: Any, tmp_path: Path) ->
     assert pg_app.add([extra / "n0.txt"]).added == ["n0.txt"]
 
 
+def test_streamed_write_is_invisible_until_commit_and_gone_on_failure(
+    pg_app: Any, tmp_path: Path
+) -> None:
+    from index.indexer import Indexer
+
+    pg_app.build([corpus(tmp_path)])
+    store = pg_app.store
+    live = store.generation()
+    extra = articles(tmp_path / "extra", "n", 30)
+
+    class Failing(FakeEmbeddings):
+        calls = 0
+
+        def encode_passages(self, texts: Any, progress: bool = False) -> Any:
+            Failing.calls += 1
+            if Failing.calls == 4:
+                raise RuntimeError("the model crashed")
+            return super().encode_passages(texts, progress)
+
+    with pytest.raises(RuntimeError, match="crashed"):
+        Indexer(store, Failing(), pg_app.settings.splitter, embed_buffer=4).add([extra])
+    assert Failing.calls == 4  # three batches had been inserted into the write transaction
+    assert store.generation() == live and len(store.open().docs) == 2
+    (left,) = store._query(
+        f"SELECT count(*) FROM {store._t('chunks')} WHERE gen_added > %s", (int(live[3:]),)
+    )
+    assert left[0] == 0  # rolled back, not merely hidden
+
+    seen: list[tuple[str, int]] = []
+
+    class Watching(FakeEmbeddings):
+        def encode_passages(self, texts: Any, progress: bool = False) -> Any:
+            seen.append((store.generation(), len(store.open().docs)))  # a reader, mid-write
+            return super().encode_passages(texts, progress)
+
+    summary = Indexer(store, Watching(), pg_app.settings.splitter, embed_buffer=4).add([extra])
+    assert len(seen) > 3 and set(seen) == {(live, 2)}
+    assert len(summary.added) == 30 and store.generation() != live
+    assert len(store.open().docs) == 32 and pg_app.verify()["documents"] == 32
+
+
 def test_two_writers_and_readers_never_see_a_mix(pg_app: Any, tmp_path: Path) -> None:
     pg_app.build([corpus(tmp_path)])
     a = articles(tmp_path / "a", "a", 40)
