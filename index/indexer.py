@@ -309,9 +309,9 @@ class Indexer:
                     return summary
                 if keep_others and old is not None:
                     # The articles not given again, from the old generation, after the new ones.
-                    for doc_id in old.manifest.documents:
+                    for doc_id, doc in old.docs.items():
                         if doc_id not in incoming:
-                            _keep_old(batch, old, old_vectors, doc_id, old_rows.get(doc_id, []))
+                            _keep_old(batch, old, old_vectors, doc, old_rows.get(doc_id, []))
                             if batch.held >= self.embed_buffer:
                                 batch.flush()
                     batch.flush()
@@ -397,9 +397,9 @@ class Indexer:
             with self.store.begin_write(head) as writer:
                 batch = _Batch(writer, old.manifest.dim)
                 old_rows = old.doc_rows()
-                for doc_id in old.manifest.documents:
+                for doc_id, doc in old.docs.items():
                     if doc_id not in drop:
-                        _keep_old(batch, old, old_vectors, doc_id, old_rows.get(doc_id, []))
+                        _keep_old(batch, old, old_vectors, doc, old_rows.get(doc_id, []))
                         if batch.held >= self.embed_buffer:
                             batch.flush()
                 batch.flush()
@@ -491,12 +491,16 @@ class _OldVectors:
 
 
 def _keep_old(
-    batch: _Batch, old: StoreSnapshot, vectors: _OldVectors, doc_id: str, rows: Sequence[int]
+    batch: _Batch,
+    old: StoreSnapshot,
+    vectors: _OldVectors,
+    doc: dict[str, Any],
+    rows: Sequence[int],
 ) -> None:
     """Queue an article of the old generation as it is stored (chunks and vectors)."""
     batch.append(
-        stored_article(old.docs[doc_id]),
-        old.manifest.documents[doc_id].title,
+        stored_article(doc),
+        old.manifest.documents[doc["doc_id"]].title,
         _old_chunks(old, rows),
         vectors.rows(rows),
     )
