@@ -214,7 +214,6 @@ class Indexer:
         summary = Summary()
         with self.store.lock():
             old = self._load_existing(rebuild)
-            old_vectors = _OldVectors(old)
             old_rows = old.doc_rows() if old else {}
             splitter = Splitter(self.embeddings.count_tokens, self.splitter_config)
             incoming: set[str] = set()
@@ -268,7 +267,7 @@ class Indexer:
                                 article,
                                 entry.title,
                                 _old_chunks(old, rows),
-                                old_vectors.rows(rows),
+                                old.vectors_at(rows),
                             )
                             summary.unchanged.append(article.doc_id)
                             bar.update(1)
@@ -311,7 +310,7 @@ class Indexer:
                     # The articles not given again, from the old generation, after the new ones.
                     for doc_id, doc in old.docs.items():
                         if doc_id not in incoming:
-                            _keep_old(batch, old, old_vectors, doc, old_rows.get(doc_id, []))
+                            _keep_old(batch, old, doc, old_rows.get(doc_id, []))
                             if batch.held >= self.embed_buffer:
                                 batch.flush()
                     batch.flush()
@@ -387,7 +386,6 @@ class Indexer:
             if missing:
                 raise DocumentNotFound(f"not in the index: {', '.join(missing)}")
             drop = set(doc_ids)
-            old_vectors = _OldVectors(old)
             head = Manifest(
                 embedding=old.manifest.embedding,
                 dim=old.manifest.dim,
@@ -399,7 +397,7 @@ class Indexer:
                 old_rows = old.doc_rows()
                 for doc_id, doc in old.docs.items():
                     if doc_id not in drop:
-                        _keep_old(batch, old, old_vectors, doc, old_rows.get(doc_id, []))
+                        _keep_old(batch, old, doc, old_rows.get(doc_id, []))
                         if batch.held >= self.embed_buffer:
                             batch.flush()
                 batch.flush()
@@ -475,25 +473,9 @@ class _Batch:
         self.pending, self.held, self.to_embed = [], 0, 0
 
 
-class _OldVectors:
-    """The old generation's vectors, loaded when first needed (never if nothing is kept)."""
-
-    def __init__(self, snapshot: StoreSnapshot | None) -> None:
-        self.snapshot = snapshot
-        self._all: np.ndarray | None = None
-
-    def rows(self, rows: Sequence[int]) -> np.ndarray:
-        """Vectors of some rows of the old generation."""
-        if self._all is None:
-            assert self.snapshot is not None
-            self._all = self.snapshot.vectors()
-        return self._all[list(rows)]
-
-
 def _keep_old(
     batch: _Batch,
     old: StoreSnapshot,
-    vectors: _OldVectors,
     doc: dict[str, Any],
     rows: Sequence[int],
 ) -> None:
@@ -502,7 +484,7 @@ def _keep_old(
         stored_article(doc),
         old.manifest.documents[doc["doc_id"]].title,
         _old_chunks(old, rows),
-        vectors.rows(rows),
+        old.vectors_at(rows),
     )
 
 

@@ -66,6 +66,10 @@ class StoreSnapshot(Protocol):
         """All vectors in row order, `(len, dim)` float32."""
         ...
 
+    def vectors_at(self, rows: Sequence[int]) -> np.ndarray:
+        """Vectors of some rows, `(len(rows), dim)` float32, in the order given."""
+        ...
+
     def doc_rows(self) -> dict[str, list[int]]:
         """Rows of each article's chunks."""
         ...

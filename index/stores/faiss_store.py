@@ -122,6 +122,13 @@ class Snapshot:
             return np.zeros((0, self.manifest.dim), dtype=np.float32)
         return np.asarray(self.faiss_index.reconstruct_n(0, n), dtype=np.float32)
 
+    def vectors_at(self, rows: Sequence[int]) -> np.ndarray:
+        """Vectors of some rows, read from the FAISS index without copying the others."""
+        if not len(rows):
+            return np.zeros((0, self.manifest.dim), dtype=np.float32)
+        wanted = np.asarray(rows, dtype=np.int64)
+        return np.asarray(self.faiss_index.reconstruct_batch(wanted), dtype=np.float32)
+
     def doc_rows(self) -> dict[str, list[int]]:
         """Rows of each document's chunks."""
         rows: dict[str, list[int]] = {}

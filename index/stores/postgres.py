@@ -805,6 +805,7 @@ class PostgresSnapshot:
         self.ids = ids
         self.total_terms = total_terms
         self._cache: dict[int, dict[str, Any]] = {}
+        self._vectors: np.ndarray | None = None
         self.chunks = _Chunks(self)
         self.docs = _Docs(self)
         self.lexical = _Lexical(self)
@@ -917,6 +918,12 @@ class PostgresSnapshot:
                 f"generation {self.gen}: {n} vectors for {len(self.ids)} chunks"
             )
         return out
+
+    def vectors_at(self, rows: Sequence[int]) -> np.ndarray:
+        """Vectors of some rows (all vectors are read once, on the first call, and kept)."""
+        if self._vectors is None:
+            self._vectors = self.vectors()
+        return self._vectors[list(rows)]
 
     def doc_rows(self) -> dict[str, list[int]]:
         """Rows of each article's chunks."""
