@@ -59,11 +59,9 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def time_serve(index_dir: Path, port: int) -> tuple[float, float]:
-    """Wall and CPU seconds from starting `akhbar serve` to its "serving on" line."""
-
+def start_serve(index_dir: Path, port: int) -> subprocess.Popen[str]:
+    """`akhbar serve` on the index, returned as soon as it prints its "serving on" line."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    t0 = time.perf_counter()
     proc = subprocess.Popen(
         [*AKHBAR, "serve", "--port", str(port), "--index-dir", str(index_dir)],
         stdout=subprocess.PIPE,
@@ -71,13 +69,20 @@ def time_serve(index_dir: Path, port: int) -> tuple[float, float]:
         text=True,
         env=env,
     )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "serving on" in line:
+            return proc
+    proc.wait(timeout=30)
+    raise RuntimeError("akhbar serve exited before serving")
+
+
+def time_serve(index_dir: Path, port: int) -> tuple[float, float]:
+    """Wall and CPU seconds from starting `akhbar serve` to its "serving on" line."""
+    t0 = time.perf_counter()
+    proc = start_serve(index_dir, port)
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if "serving on" in line:
-                wall = time.perf_counter() - t0
-                return wall, _cpu_of(proc.pid)
-        raise RuntimeError("akhbar serve exited before serving")
+        return time.perf_counter() - t0, _cpu_of(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -17,19 +17,17 @@ import argparse
 import json
 import os
 import random
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cold import start_serve  # bench/cold.py (this folder is on sys.path when run)
 
 from ui.index_tab import PER_PAGE
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
-AKHBAR = [sys.executable, "-m", "akhbar.cli"]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -42,23 +40,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SEARCH = "#akhbar-index-search textarea, #akhbar-index-search input"
-
-
-def start_server(index_dir: Path, port: int) -> subprocess.Popen[str]:
-    """`akhbar serve` on the index, returned once it says it is serving."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [*AKHBAR, "serve", "--port", str(port), "--index-dir", str(index_dir)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "serving on" in line:
-            return proc
-    raise RuntimeError("akhbar serve exited before serving")
 
 
 def titles(index_dir: Path) -> dict[str, str]:
@@ -86,7 +67,7 @@ def main() -> None:
     rng = random.Random(0)
     ids = sorted(docs)
     timed: dict[str, list[float]] = {"open": [], "next": [], "search": []}
-    proc = start_server(args.index_dir, args.port)
+    proc = start_serve(args.index_dir, args.port)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
