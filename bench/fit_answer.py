@@ -9,10 +9,15 @@ Three kinds of question are asked over the index of all ARCD passages:
 - unanswerable (outside the archive's dates): questions naming a year, with the year moved
   40 years later, asked with their article present (the archive does not cover that year).
 
-Scoring weights are chosen by coordinate search (gold answer inside the answer, on answerable
-training questions); the refusal model is a logistic regression on the chosen span's features
-(answerable = 1, unanswerable = 0), and the threshold is the highest that refuses at most 5 % of
-the answerable training questions (`--max-refused`).
+The window ranker is fitted on answerable training questions: its first stage (a linear score
+over `qa.extractive.RANK_FEATURES`, by listwise softmax regression: the label of a window is
+whether it holds a gold answer) for each `max_words` and `shortlist` in the grid, its second stage
+(first-stage score and closeness in meaning) on the shortlisted windows; the grid point with the
+most gold answers inside the final answers wins. The refusal model is a logistic regression on
+the chosen span's features (answerable = 1, unanswerable = 0), and the threshold is the highest
+that refuses at most 5 % of the answerable training questions (`--max-refused`). Each case's
+retrieval, windows, clause vectors and finished answers are computed once and reused across the
+grid. The train split's misses are sorted by cause (`train_errors` in the output).
 
 Run: `.venv/bin/python bench/fit_answer.py [--index-dir DIR] [--limit N]`
 (builds a temporary index of the ARCD passages when `--index-dir` is not given).
@@ -39,14 +44,9 @@ PARAMS = ROOT / "qa" / "answer_params.json"
 SEED = 0
 YEAR = re.compile(r"(?<![0-9\u0660-\u0669])(1[5-9][0-9]{2}|20[0-2][0-9])(?![0-9\u0660-\u0669])")
 
-# Coordinate search: each field is tried at these values, the others held.
-GRID: dict[str, list[Any]] = {
-    "w_type": [0.0, 0.15, 0.3, 0.5],
-    "w_rank": [0.0, 0.05, 0.15, 0.3],
-    "w_dense": [0.5, 1.0, 1.5],
-    "max_words": [15, 20, 25, 35],
-    "w_new": [0.0, 0.1, 0.2, 0.4],
-}
+# Window sizes and shortlist lengths tried (the ranker is refitted for each).
+GRID_MAX_WORDS = (25, 30)
+GRID_SHORTLIST = (4, 6)
 
 
 def article_of(passage_id: str) -> str:
@@ -69,8 +69,51 @@ def shifted(question: str) -> str | None:
     return question[: m.start()] + str(year) + question[m.end() :]
 
 
+class VectorCache:
+    """Question and passage-piece vectors, kept between runs in one file (`--cache`)."""
+
+    def __init__(self, app: Any, path: Path | None) -> None:
+        self.app = app
+        self.path = path
+        self.model = json.dumps(app.searcher.embeddings.describe(), sort_keys=True)
+        self.vectors: dict[str, np.ndarray] = {}
+        self.added = 0
+        if path is not None and path.exists():
+            with np.load(path, allow_pickle=False) as data:
+                if str(data["model"]) == self.model:
+                    keys = json.loads(str(data["keys"]))
+                    self.vectors = dict(zip(keys, data["vectors"], strict=True))
+
+    def query(self, text: str) -> np.ndarray:
+        key = f"q:{text}"
+        if key not in self.vectors:
+            self.vectors[key] = self.app.searcher.encode_query(text)
+            self.added += 1
+        return self.vectors[key]
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if f"p:{t}" not in self.vectors))
+        if missing:
+            encoded = self.app.searcher.embeddings.encode_passages(missing)
+            for t, v in zip(missing, encoded, strict=True):
+                self.vectors[f"p:{t}"] = np.asarray(v, dtype=np.float32)
+            self.added += len(missing)
+        return np.stack([self.vectors[f"p:{t}"] for t in texts])
+
+    def save(self) -> None:
+        if self.path is None or not self.added:
+            return
+        keys = list(self.vectors)
+        np.savez(
+            self.path,
+            model=np.array(self.model),
+            keys=np.array(json.dumps(keys, ensure_ascii=False)),
+            vectors=np.stack([self.vectors[k] for k in keys]),
+        )
+
+
 class Case:
-    """One question in one condition, with its retrieval done once."""
+    """One question in one condition, with its retrieval done once and its windows remembered."""
 
     def __init__(self, item: Any, text: str, kind: str, exclude: list[str]) -> None:
         self.item = item
@@ -80,47 +123,109 @@ class Case:
         self.question: Any = None
         self.hits: list[Any] = []
         self.qvec: Any = None
+        self.golds: list[str] = []
+        self.windows: dict[int, Any] = {}  # max_words -> qa.extractive.Windows (or None)
 
 
-def prepare(app: Any, cases: list[Case]) -> None:
+def prepare(app: Any, cache: VectorCache, cases: list[Case]) -> None:
+    from index.arabic import normalize
     from qa.question import analyse
 
     searcher = app.searcher
     k = searcher.settings.k
-    vectors: dict[str, Any] = {}
     for case in cases:
         case.question = analyse(case.text)
-        query = case.question.retrieval_query
-        if query not in vectors:
-            vectors[query] = searcher.encode_query(query)
-        case.qvec = vectors[query]
+        case.qvec = cache.query(case.question.retrieval_query)
         case.hits = searcher.search(
             case.question.retrieval_query, k=k, query_vector=case.qvec, exclude_docs=case.exclude
         )
+        case.golds = [g for g in (normalize(a) for a in case.item.answers) if g]
 
 
-def run(app: Any, config: Any, cases: list[Case]) -> list[dict[str, Any]]:
+def windows_of(cache: VectorCache, answerer: Any, case: Case) -> Any:
+    """The case's candidate windows at the answerer's `max_words` (built once)."""
+    size = answerer.config.max_words
+    if size not in case.windows:
+        case.windows[size] = answerer.windows(
+            case.question,
+            case.hits,
+            case.qvec,
+            cache.passages,
+            cache.app.searcher.snapshot().lexical.idf,
+        )
+    return case.windows[size]
+
+
+def answer_text(windows: Any, span: Any) -> str:
+    """What the answer says for a finished span (the lead name first, as the chain shows it)."""
+    text = windows.hits[span.hit_index].text
+    a, b = span.answer or (span.start, span.end)
+    body = text[a:b]
+    if span.lead is not None:
+        body = f"{text[span.lead[0] : span.lead[1]]} — {body}"
+    return body
+
+
+def window_labels(case: Case, windows: Any, answerer: Any = None) -> np.ndarray:
+    """Whether each window holds a gold answer (with an answerer: whether the answer finished
+    from that window does)."""
+    from index.arabic import normalize
+
+    out = []
+    for i, c in enumerate(windows.cands):
+        if answerer is not None:
+            text = normalize(answer_text(windows, answerer.finish(windows, i)[0]))
+        else:
+            text = normalize(windows.hits[c.hit_index].text[c.start : c.end])
+        out.append(any(g in text for g in case.golds))
+    return np.array(out, dtype=bool)
+
+
+def shortlist_of(answerer: Any, windows: Any) -> list[int]:
+    """The windows the ranker's second stage looks at (as `ExtractiveAnswerer.choose` does)."""
+    s1 = answerer.scores(windows)
+    eligible = np.flatnonzero(windows.eligible)
+    order = eligible[np.argsort(-s1[eligible], kind="stable")]
+    return [int(i) for i in order[: answerer.config.shortlist]]
+
+
+def prefetch(cache: VectorCache, answerer: Any, cases: list[Case]) -> None:
+    """Embed every case's shortlisted windows in one batched call (not a few per case)."""
+    texts = []
+    for case in cases:
+        windows = windows_of(cache, answerer, case)
+        if windows is None or not windows.can_embed:
+            continue
+        for i in shortlist_of(answerer, windows):
+            c = windows.cands[i]
+            texts.append(windows.hits[c.hit_index].text[c.start : c.end])
+    if texts:
+        cache.passages(texts)
+
+
+def run(cache: VectorCache, config: Any, cases: list[Case]) -> list[dict[str, Any]]:
     from qa.evaluate import contains
     from qa.extractive import ExtractiveAnswerer
 
     answerer = ExtractiveAnswerer(config)
-    engine = app.engine
-    idf = app.searcher.snapshot().lexical.idf
+    prefetch(cache, answerer, cases)
     out = []
     for case in cases:
-        result = answerer.extract(case.question, case.hits, case.qvec, engine._encode_units, idf)
+        windows = windows_of(cache, answerer, case)
         text = ""
-        if result.spans:
-            span = result.spans[0]
-            a, b = span.answer or (span.start, span.end)
-            hit_text = case.hits[span.hit_index].text
-            text = hit_text[a:b]
-            if span.lead is not None:
-                text = f"{hit_text[span.lead[0] : span.lead[1]]} — {text}"
+        features = None
+        chosen = None
+        if windows is not None:
+            result = answerer.choose(windows)
+            features = result.debug.get("features")
+            chosen = result.debug.get("window")
+            text = answer_text(windows, result.spans[0])
         out.append(
             {
+                "case": case,
                 "kind": case.kind,
-                "features": result.debug.get("features"),
+                "features": features,
+                "window": chosen,
                 "contains": bool(text) and bool(contains(text, case.item.answers)),
                 "words": len(text.split()),
             }
@@ -145,6 +250,84 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50
     return w
 
 
+def fit_listwise(
+    groups: list[tuple[np.ndarray, np.ndarray]], l2: float = 1e-3, steps: int = 400
+) -> tuple[float, np.ndarray]:
+    """Listwise softmax regression: per group, the share of probability on its positive rows.
+
+    Args:
+        groups: (features, labels) of each question's windows; a group needs a positive and a
+            negative row to count.
+        l2: Ridge penalty on the standardised weights.
+        steps: Gradient steps (Adam).
+
+    Returns:
+        (bias, weights) in the features' own scale; the bias centres the scores at 0.
+    """
+    groups = [(x, y) for x, y in groups if y.any() and not y.all()]
+    x = np.vstack([g[0] for g in groups])
+    y = np.concatenate([g[1] for g in groups]).astype(bool)
+    starts = np.cumsum([0] + [len(g[1]) for g in groups[:-1]])
+    seg = np.repeat(np.arange(len(groups)), [len(g[1]) for g in groups])
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    sd[sd < 1e-9] = 1.0
+    z = (x - mu) / sd
+    w = np.zeros(z.shape[1])
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    for t in range(1, steps + 1):
+        s = z @ w
+        s = s - np.maximum.reduceat(s, starts)[seg]
+        e = np.exp(s)
+        p_all = e / np.add.reduceat(e, starts)[seg]
+        ep = np.where(y, e, 0.0)
+        p_pos = ep / np.add.reduceat(ep, starts)[seg]
+        grad = z.T @ (p_all - p_pos) / len(groups) + l2 * w
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad**2
+        w -= 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    weights = w / sd
+    return float(-(weights @ mu)), weights
+
+
+def fit_ranker(cache: VectorCache, config: Any, cases: list[Case]) -> Any:
+    """The window ranker's two stages, fitted on the answerable cases at `config`'s sizes."""
+    from qa.extractive import RANK_FEATURES, ExtractiveAnswerer
+
+    answerer = ExtractiveAnswerer(config)
+    groups = []
+    labelled = []
+    for case in cases:
+        windows = windows_of(cache, answerer, case)
+        if windows is None:
+            continue
+        labels = window_labels(case, windows, answerer)
+        keep = windows.eligible
+        groups.append((windows.features[keep], labels[keep]))
+        labelled.append((windows, labels))
+    bias, weights = fit_listwise(groups)
+    config = replace(
+        config,
+        rank_bias=bias,
+        rank_weights={f: float(v) for f, v in zip(RANK_FEATURES, weights, strict=True)},
+        rerank_bias=0.0,
+        rerank_weights={"stage1": 1.0, "dense": 0.0},
+    )
+    answerer = ExtractiveAnswerer(config)
+    prefetch(cache, answerer, cases)
+    second = []
+    for windows, labels in labelled:
+        s1 = answerer.scores(windows)
+        short = shortlist_of(answerer, windows)
+        dense = windows.dense(short)
+        second.append((np.column_stack([s1[short], dense]), labels[short]))
+    bias2, weights2 = fit_listwise(second)
+    return replace(
+        config,
+        rerank_bias=bias2,
+        rerank_weights={"stage1": float(weights2[0]), "dense": float(weights2[1])},
+    )
+
+
 def matrix(rows: list[dict[str, Any]]) -> np.ndarray:
     from qa.extractive import FEATURES
 
@@ -153,28 +336,79 @@ def matrix(rows: list[dict[str, Any]]) -> np.ndarray:
     )
 
 
+def found(r: dict[str, Any], config: Any) -> bool:
+    return r["features"] is not None and config.confidence(r["features"]) >= config.min_confidence
+
+
 def report(rows: list[dict[str, Any]], config: Any) -> dict[str, float]:
     answerable = [r for r in rows if r["kind"] == "answerable"]
     removed = [r for r in rows if r["kind"] == "removed"]
     outside = [r for r in rows if r["kind"] == "outside"]
-
-    def found(r: dict[str, Any]) -> bool:
-        return (
-            r["features"] is not None and config.confidence(r["features"]) >= config.min_confidence
-        )
-
-    words = [r["words"] for r in answerable if found(r)]
+    words = [r["words"] for r in answerable if found(r, config)]
     return {
         "questions": len(answerable),
-        "gold_inside_answer": sum(found(r) and r["contains"] for r in answerable) / len(answerable),
+        "gold_inside_answer": sum(found(r, config) and r["contains"] for r in answerable)
+        / len(answerable),
         "gold_inside_if_answered": sum(r["contains"] for r in answerable) / len(answerable),
-        "answerable_refused": sum(not found(r) for r in answerable) / len(answerable),
-        "unanswerable_answered_removed": sum(found(r) for r in removed) / max(len(removed), 1),
-        "unanswerable_answered_outside_dates": sum(found(r) for r in outside)
+        "answerable_refused": sum(not found(r, config) for r in answerable) / len(answerable),
+        "unanswerable_answered_removed": sum(found(r, config) for r in removed)
+        / max(len(removed), 1),
+        "unanswerable_answered_outside_dates": sum(found(r, config) for r in outside)
         / max(len(outside), 1),
         "outside_questions": len(outside),
         "median_answer_words": float(np.median(words)) if words else 0.0,
     }
+
+
+def diagnose(rows: list[dict[str, Any]], config: Any) -> dict[str, int]:
+    """Why the gold answer is not inside the answer, for each answerable question that misses."""
+    causes: dict[str, int] = {}
+    for r in rows:
+        if r["kind"] != "answerable" or (r["contains"] and found(r, config)):
+            continue
+        case: Case = r["case"]
+        windows = case.windows.get(config.max_words)
+        if r["contains"]:
+            cause = "refused"
+        elif windows is None:
+            cause = "no passage"
+        else:
+            labels = window_labels(case, windows)
+            in_text = [
+                i
+                for i, h in enumerate(case.hits[: config.passages])
+                if any(g in normalize_text(h.text) for g in case.golds)
+            ]
+            chosen = r["window"]
+            hit = windows.cands[chosen].hit_index if chosen is not None else -1
+            if not in_text:
+                longest = max(len(g.split()) for g in case.golds) if case.golds else 0
+                in_any = any(
+                    any(g in normalize_text(h.text) for g in case.golds) for h in case.hits
+                )
+                cause = (
+                    "gold in a lower-ranked passage"
+                    if in_any
+                    else "gold longer than a window"
+                    if longest > config.max_words
+                    else "gold passage not retrieved (or gold split across chunks)"
+                )
+            elif hit not in in_text:
+                cause = "wrong passage chosen"
+            elif not labels.any():
+                cause = "gold crosses a sentence or window boundary"
+            elif labels[chosen]:
+                cause = "right window, cut when shortened"
+            else:
+                cause = "right passage, wrong window"
+        causes[cause] = causes.get(cause, 0) + 1
+    return dict(sorted(causes.items(), key=lambda kv: -kv[1]))
+
+
+def normalize_text(text: str) -> str:
+    from index.arabic import normalize
+
+    return normalize(text)
 
 
 def main() -> None:
@@ -184,6 +418,12 @@ def main() -> None:
     )
     parser.add_argument("--limit", type=int, default=None, help="Use only N training questions.")
     parser.add_argument("--out", type=Path, default=PARAMS, help="Where to write the parameters.")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="A file keeping question and passage vectors between runs (.npz).",
+    )
     parser.add_argument(
         "--max-refused",
         type=float,
@@ -215,6 +455,7 @@ def main() -> None:
             Akhbar(settings).build([src])
         app = Akhbar(settings)
         app.searcher.warm_up()
+        cache = VectorCache(app, args.cache)
         ids_of = {
             a: [p["id"] for p in passages if article_of(p["id"]) == a]
             for a in train_articles | held_articles
@@ -235,7 +476,7 @@ def main() -> None:
                 keep = set(items)
                 parts[name] = [c for c in parts[name] if id(c.item) in keep]
         for name, cases in parts.items():
-            prepare(app, cases)
+            prepare(app, cache, cases)
             print(
                 f"{name}: {len(cases)} cases retrieved ({time.perf_counter() - t_start:.0f} s)",
                 file=sys.stderr,
@@ -245,25 +486,35 @@ def main() -> None:
         train_answerable = [c for c in train if c.kind == "answerable"]
 
         def score(config: ExtractiveConfig) -> float:
-            rows = run(app, config, train_answerable)
+            rows = run(cache, config, train_answerable)
             return sum(r["contains"] for r in rows) / len(rows)
 
-        config = ExtractiveConfig()
-        best = score(config)
-        search_log = [{"config": "defaults", "contains": best}]
-        for name, values in GRID.items():
-            for value in values:
-                if getattr(config, name) == value:
-                    continue
-                trial = replace(config, **{name: value})
+        defaults = ExtractiveConfig()
+        search_log: list[dict[str, Any]] = [
+            {"config": "hand-set defaults", "contains": round(score(defaults), 4)}
+        ]
+        config, best = defaults, search_log[0]["contains"]
+        for max_words in GRID_MAX_WORDS:
+            for shortlist in GRID_SHORTLIST:
+                trial = fit_ranker(
+                    cache,
+                    replace(defaults, max_words=max_words, shortlist=shortlist),
+                    train_answerable,
+                )
                 s = score(trial)
-                search_log.append({name: value, "contains": round(s, 4)})
-                print(f"  {name}={value}: {s:.3f} (best {best:.3f})", file=sys.stderr)
+                search_log.append(
+                    {"max_words": max_words, "shortlist": shortlist, "contains": round(s, 4)}
+                )
+                print(
+                    f"  max_words={max_words} shortlist={shortlist}: {s:.3f} "
+                    f"({time.perf_counter() - t_start:.0f} s)",
+                    file=sys.stderr,
+                )
                 if s > best + 1e-9:
                     best, config = s, trial
 
         # Refusal model.
-        rows = run(app, config, train)
+        rows = run(cache, config, train)
         usable = [r for r in rows if r["features"] is not None]
         x = matrix(usable)
         y = np.array([r["kind"] == "answerable" for r in usable], dtype=float)
@@ -285,7 +536,9 @@ def main() -> None:
         config.min_confidence = round(best_t, 3)
 
         results = {"train": report(rows, config)}
-        results["held_out"] = report(run(app, config, parts["held_out"]), config)
+        results["held_out"] = report(run(cache, config, parts["held_out"]), config)
+        errors = diagnose(rows, config)
+        cache.save()
 
     params = {
         k: v
@@ -294,26 +547,31 @@ def main() -> None:
         in (
             "max_words",
             "answer_words",
-            "w_type",
-            "w_rank",
-            "w_dense",
+            "shortlist",
+            "rank_bias",
+            "rank_weights",
+            "rerank_bias",
+            "rerank_weights",
             "w_cited",
-            "w_new",
             "refusal_bias",
             "refusal_weights",
             "min_confidence",
         )
     }
+    seconds = time.perf_counter() - t_start
     out = {
         "produced_by": "bench/fit_answer.py" + (f" --limit {args.limit}" if args.limit else ""),
-        "command": ".venv/bin/python bench/fit_answer.py",
+        "command": ".venv/bin/python bench/fit_answer.py --index-dir ARCD_INDEX",
         "training_data": "ARCD-train, 70% of its articles (seed 0); held-out: the other 30%",
+        "seconds": round(seconds),
         "results": results,
+        "train_errors": errors,
         "search": search_log,
         "params": params,
     }
     args.out.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwrote {args.out} in {time.perf_counter() - t_start:.0f} s\n")
+    print(f"\nwrote {args.out} in {seconds:.0f} s\n")
+    print(f"train misses by cause: {errors}\n")
     print(
         "| ARCD-train split | questions | gold answer inside the answer | answerable refused "
         "| unanswerable answered (article removed) | outside the archive's dates answered "

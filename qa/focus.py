@@ -90,6 +90,12 @@ def _is_asked(word: str, own: set[str], words: set[str]) -> bool:
     return bool(found) and all(t in own for t in found)
 
 
+def _rarity(idf: Callable[[str], float], word: str) -> float:
+    """How rare a word is in the archive (a bare article or clitic, with no stem, is not)."""
+    term = stem(normalize(word))
+    return idf(term) if term else 0.0
+
+
 def _tokens(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
 
@@ -194,7 +200,7 @@ def _name_focus(
         )
         titled = i > 0 and _bare(normalize(text[flags[i - 1][0] : flags[i - 1][1]])) & _titles()
         if before or after or titled:
-            rarity = [idf(stem(normalize(text[s:e]))) for s, e, _, _ in flags[i : j + 1]]
+            rarity = [_rarity(idf, text[s:e]) for s, e, _, _ in flags[i : j + 1]]
             # Trim common words at the ends of the run (a verb or adverb after the name).
             top = max(rarity)
             a, b = i, j
@@ -249,7 +255,7 @@ def _earlier_name(
             names = text[a:b].split()
             if any(_is_asked(w, own, words) or normalize(w) in STOPWORDS for w in names):
                 continue
-            rarity = sum(idf(stem(normalize(w))) for w in names) / len(names)
+            rarity = sum(_rarity(idf, w) for w in names) / len(names)
             # A title's name closes its phrase: «وزير الاتصال والاقتصاد الرقمي أنور معروف، …».
             after = text[b : b + 6].split()
             closes = _BREAK.match(text[b : b + 2].strip() or ".") is not None or (

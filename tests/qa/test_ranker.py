@@ -1,0 +1,81 @@
+"""The window ranker and the refusal evidence, on hand-made passages (no model, no index)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from qa.extractive import RANK_FEATURES, ExtractiveAnswerer, load_config
+from qa.question import analyse
+from qa.retriever import Hit
+
+# A stand-in for the index's idf: names are rare, everything else is common.
+RARE = {"زغوان", "ناصيف"}
+
+
+def idf(term: str) -> float:
+    return 8.0 if any(term in r or r in term for r in RARE) else 1.0
+
+
+def hit(doc: str, title: str, text: str) -> Hit:
+    return Hit(
+        doc_id=doc,
+        chunk_id=f"{doc}#0",
+        title=title,
+        section="",
+        text=text,
+        start=0,
+        end=len(text),
+        score=1.0,
+        row=0,
+    )
+
+
+OTHER = hit(
+    "a.txt",
+    "افتتاح مستشفى جديد",
+    "افتتح وزير الصحة مستشفى جديدا في ولاية القصرين بتكلفة بلغت عشرين مليون دينار.",
+)
+NAMED = hit(
+    "b.txt",
+    "مشاريع الصحة في زغوان",
+    "وفي ولاية زغوان افتتح الوزير مستشفى جهويا جديدا، بتكلفة بلغت خمسة ملايين دينار.",
+)
+
+
+def test_the_window_naming_what_was_asked_about_wins_over_a_better_ranked_lookalike() -> None:
+    question = analyse("كم بلغت تكلفة المستشفى الجديد في زغوان؟")
+    answerer = ExtractiveAnswerer(load_config())
+    result = answerer.extract(question, [OTHER, NAMED], None, None, idf)
+    span = result.spans[0]
+    assert span.hit_index == 1
+    windows = answerer.windows(question, [OTHER, NAMED], None, None, idf)
+    assert windows is not None
+    rare = RANK_FEATURES.index("missing_rare")
+    for cand, row in zip(windows.cands, windows.features, strict=True):
+        # The rarest question word is missing from every window of the other passage.
+        assert (row[rare] == 1.0) == (cand.hit_index == 0)
+
+
+def test_refusal_evidence_sees_the_key_name_missing_from_the_passage() -> None:
+    question = analyse("كم بلغت تكلفة المستشفى الجديد في زغوان؟")
+    answerer = ExtractiveAnswerer(load_config())
+    missing = answerer.extract(question, [OTHER], None, None, idf).debug["features"]
+    present = answerer.extract(question, [NAMED], None, None, idf).debug["features"]
+    assert missing["missing_idf"] == 1.0 and missing["passage_rare"] < 1.0
+    assert present["missing_idf"] == 0.0 and present["passage_rare"] == 1.0
+    # The fitted model trusts the passage that names it more.
+    config = load_config()
+    assert config.confidence(present) > config.confidence(missing)
+
+
+def test_fitted_ranker_weights_are_read_from_the_params_file(tmp_path: Path) -> None:
+    path = tmp_path / "params.json"
+    weights = {f: 0.0 for f in RANK_FEATURES} | {"rank": 5.0}
+    path.write_text(json.dumps({"params": {"rank_weights": weights, "shortlist": 1}}))
+    config = load_config(path)
+    assert config.rank_weights["rank"] == 5.0 and config.shortlist == 1
+    # With only the retrieval rank weighed, the first passage's window is chosen.
+    question = analyse("كم بلغت تكلفة المستشفى الجديد في زغوان؟")
+    result = ExtractiveAnswerer(config).extract(question, [OTHER, NAMED], None, None, idf)
+    assert result.spans[0].hit_index == 0
