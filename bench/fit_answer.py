@@ -449,6 +449,9 @@ def main() -> None:
         help="Largest share of answerable training questions the threshold may refuse.",
     )
     parser.add_argument(
+        "--answer-words", type=int, default=25, help="Longest answer shown, in words."
+    )
+    parser.add_argument(
         "--sweeps", type=int, default=2, help="Rounds of coordinate search after the ranker fits."
     )
     args = parser.parse_args()
@@ -510,7 +513,7 @@ def main() -> None:
             rows = run(cache, config, train_answerable)
             return sum(r["contains"] for r in rows) / len(rows)
 
-        defaults = ExtractiveConfig()
+        defaults = ExtractiveConfig(answer_words=args.answer_words)
         search_log: list[dict[str, Any]] = [
             {"config": "hand-set defaults", "contains": round(score(defaults), 4)}
         ]
