@@ -121,7 +121,8 @@ class LexicalIndex:
         if not self.size:
             return np.zeros(0, dtype=np.float32)
         vocab = self._bm25.vocab_dict
-        tokens = [t for t in terms(query) if t in vocab]
+        rows = len(self._bm25.scores["indptr"]) - 1
+        tokens = [t for t in terms(query) if vocab.get(t, rows) < rows]
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
@@ -156,8 +157,10 @@ class LexicalIndex:
         n = max(self.size, 1)
         tid = self._bm25.vocab_dict.get(term) if self.size else None
         df = 0
-        if tid is not None:
-            indptr = self._bm25.scores["indptr"]
+        indptr = self._bm25.scores["indptr"] if self.size else ()
+        # bm25s adds an empty token ("") to the vocabulary after the score matrix is built,
+        # with an id past the matrix: a term outside the matrix occurs in no row.
+        if tid is not None and tid + 1 < len(indptr):
             df = int(indptr[tid + 1] - indptr[tid])
         return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
