@@ -228,6 +228,20 @@ class FakeEmbeddings:
         return self.encode_passages(texts)
 
 
+class CrashingEmbeddings(FakeEmbeddings):
+    """`FakeEmbeddings` whose `crash_at`-th call of `encode_passages` raises (a model crash)."""
+
+    def __init__(self, crash_at: int) -> None:
+        self.crash_at = crash_at
+        self.calls = 0
+
+    def encode_passages(self, texts: Any, progress: bool = False) -> Any:
+        self.calls += 1
+        if self.calls == self.crash_at:
+            raise RuntimeError("the model crashed")
+        return super().encode_passages(texts, progress)
+
+
 @pytest.fixture
 def fake_app(tmp_path: Path) -> Any:
     """An application with fake embeddings over an empty index folder."""

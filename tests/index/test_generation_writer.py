@@ -19,7 +19,7 @@ from index.splitter import Splitter
 from index.store import DocEntry, IndexStore, Manifest
 from index.stores import faiss_store
 
-from ..conftest import FakeEmbeddings
+from ..conftest import CrashingEmbeddings, FakeEmbeddings
 from .test_resume import WORDS, write_articles
 
 SPLIT = SplitterSettings(chunk_tokens=40)
@@ -115,19 +115,10 @@ def test_embedder_failing_half_way_keeps_the_old_index(tmp_path: Path) -> None:
     indexer(root).build([write_articles(tmp_path / "old.jsonl", 3, start=500)])
     store = IndexStore(root)
     live = store.generation()
-
-    class Failing(FakeEmbeddings):
-        calls = 0
-
-        def encode_passages(self, texts: Any, progress: bool = False) -> Any:
-            Failing.calls += 1
-            if Failing.calls == 4:
-                raise RuntimeError("the model crashed")
-            return super().encode_passages(texts, progress)
-
+    crashing = CrashingEmbeddings(crash_at=4)
     with pytest.raises(RuntimeError, match="crashed"):
-        indexer(root, Failing(), embed_buffer=8).build([write_articles(tmp_path / "big.jsonl", 40)])
-    assert Failing.calls == 4  # batches were written to the new generation before the crash
+        indexer(root, crashing, embed_buffer=8).build([write_articles(tmp_path / "big.jsonl", 40)])
+    assert crashing.calls == 4  # batches were written to the new generation before the crash
     assert store.generation() == live and temporary_folders(root) == []
     snap = store.open()
     assert sorted(snap.docs) == ["a0500", "a0501", "a0502"] and len(snap.chunks) > 3

@@ -25,7 +25,15 @@ from index.errors import (
     StoreSetupError,
 )
 
-from ..conftest import ROOT, SEEDS, FakeEmbeddings, free_port, pg_env, pg_settings
+from ..conftest import (
+    ROOT,
+    SEEDS,
+    CrashingEmbeddings,
+    FakeEmbeddings,
+    free_port,
+    pg_env,
+    pg_settings,
+)
 
 
 def corpus(tmp_path: Path) -> Path:
@@ -317,19 +325,10 @@ def test_streamed_write_is_invisible_until_commit_and_gone_on_failure(
     store = pg_app.store
     live = store.generation()
     extra = articles(tmp_path / "extra", "n", 30)
-
-    class Failing(FakeEmbeddings):
-        calls = 0
-
-        def encode_passages(self, texts: Any, progress: bool = False) -> Any:
-            Failing.calls += 1
-            if Failing.calls == 4:
-                raise RuntimeError("the model crashed")
-            return super().encode_passages(texts, progress)
-
+    crashing = CrashingEmbeddings(crash_at=4)
     with pytest.raises(RuntimeError, match="crashed"):
-        Indexer(store, Failing(), pg_app.settings.splitter, embed_buffer=4).add([extra])
-    assert Failing.calls == 4  # three batches had been inserted into the write transaction
+        Indexer(store, crashing, pg_app.settings.splitter, embed_buffer=4).add([extra])
+    assert crashing.calls == 4  # three batches had been inserted into the write transaction
     assert store.generation() == live and len(store.open().docs) == 2
     (left,) = store._query(
         f"SELECT count(*) FROM {store._t('chunks')} WHERE gen_added > %s", (int(live[3:]),)

@@ -8,6 +8,7 @@ from pathlib import Path
 from qa.extractive import RANK_FEATURES, ExtractiveAnswerer, load_config
 from qa.question import analyse
 from qa.retriever import Hit
+from tests.qa.hits import make_hit
 
 # A stand-in for the index's idf: names are rare, everything else is common.
 RARE = {"زغوان", "ناصيف"}
@@ -18,17 +19,7 @@ def idf(term: str) -> float:
 
 
 def hit(doc: str, title: str, text: str) -> Hit:
-    return Hit(
-        doc_id=doc,
-        chunk_id=f"{doc}#0",
-        title=title,
-        section="",
-        text=text,
-        start=0,
-        end=len(text),
-        score=1.0,
-        row=0,
-    )
+    return make_hit(text, doc, title)
 
 
 OTHER = hit(
