@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -13,9 +15,10 @@ from langchain_core.language_models import BaseChatModel
 from akhbar.settings import Settings
 from index.embeddings import make_embeddings
 from index.indexer import Indexer, Summary
-from index.protocols import Embedder, Store
+from index.protocols import Embedder, QuickStart, Store
 from index.stores import make_store
-from qa.chain import Answer, AnswerEngine
+from qa.answer import Answer
+from qa.chain import AnswerEngine
 from qa.retriever import Hit, Mode, Searcher
 
 log = logging.getLogger(__name__)
@@ -77,6 +80,34 @@ class Akhbar:
         """The answering chain."""
         return AnswerEngine(
             self.searcher, self.settings.answer, self.settings.llm, chat_model=self._chat_model
+        )
+
+    def warm_up(self, background: bool = False) -> None:
+        """Load the index and the embedding model now, for fast first answers.
+
+        Args:
+            background: Load only the model's light runtime now (enough for questions) and the
+                full model in a background thread, so that a server listens seconds sooner.
+        """
+        self.searcher.snapshot()
+        embeddings = self.embeddings
+        if background and isinstance(embeddings, QuickStart) and embeddings.warm_up_quick():
+            threading.Thread(
+                target=self._load_model, args=(embeddings,), name="akhbar-model", daemon=True
+            ).start()
+            return
+        embeddings.warm_up()
+
+    @staticmethod
+    def _load_model(embeddings: Embedder) -> None:
+        started = time.perf_counter()
+        try:
+            embeddings.warm_up()
+        except Exception:  # the light runtime goes on answering; the next use retries and says why
+            log.exception("loading the embedding model in the background failed")
+            return
+        log.info(
+            "embedding model loaded in the background in %.1f s", time.perf_counter() - started
         )
 
     def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:

@@ -274,6 +274,44 @@ def _stream_answer(akhbar: Any, question: str) -> Any:
     return final
 
 
+class _Asker:
+    """Answers `ask`'s questions: through a running `akhbar serve` when one fits, else here."""
+
+    def __init__(self, settings: Settings, reuse: bool) -> None:
+        from akhbar import remote
+
+        self.settings = settings
+        self.server = remote.find_server(settings) if reuse else None
+        self._local: Akhbar | None = None
+
+    @property
+    def local(self) -> Akhbar:
+        """The in-process application (loaded on first use)."""
+        if self._local is None:
+            from akhbar.app import Akhbar
+
+            self._local = Akhbar(self.settings)
+        return self._local
+
+    def ask(self, question: str, history: Any = ()) -> Any:
+        """Answer one question (a `qa.answer.Answer`)."""
+        if self.server is not None:
+            from akhbar import remote
+            from qa.answer import Answer
+            from qa.question import validate
+
+            validate(question, self.settings.answer.max_question_chars)  # same errors as here
+            try:
+                answer = Answer.from_json(remote.ask_server(self.server, question, history))
+            except remote.RemoteUnavailable as exc:
+                log.warning("the running akhbar serve did not answer (%s); answering here", exc)
+                self.server = None
+            else:
+                log.info("answered by the running akhbar serve at %s", self.server.url)
+                return answer
+        return self.local.ask(question, list(history))
+
+
 @app.command("ask")
 def ask(
     question: Annotated[str | None, typer.Argument(help="The question.")] = None,
@@ -283,16 +321,29 @@ def ask(
     ] = None,
     index_dir: IndexDir = None,
     as_json: JsonOut = False,
+    local: Annotated[
+        bool,
+        typer.Option(
+            "--local",
+            help="Answer in this process even when an `akhbar serve` of the same index runs.",
+        ),
+    ] = False,
 ) -> None:
-    """Answer a question from the indexed articles, citing the passages."""
+    """Answer a question from the indexed articles, citing the passages.
+
+    When an `akhbar serve` of the same index and settings is running (and has no login), the
+    question is answered by it: the model and index are loaded there already.
+    """
     from qa.errors import QuestionError
 
+    settings = _settings(index_dir)
+
     def go() -> None:
-        akhbar = _app(index_dir)
+        asker = _Asker(settings, reuse=settings.server.reuse and not local)
         if batch is not None:
             for lineno, obj in _batch_lines(batch):
                 try:
-                    answer = akhbar.ask(obj["question"], obj.get("history") or [])
+                    answer = asker.ask(obj["question"], obj.get("history") or [])
                 except QuestionError as exc:
                     _emit({"id": obj.get("id"), "error": f"line {lineno}: {exc}"})
                     continue
@@ -302,7 +353,7 @@ def ask(
         if question is None:
             raise CliError("give a question, or --batch FILE")
         try:
-            answer = akhbar.ask(question)
+            answer = asker.ask(question)
         except QuestionError as exc:
             raise CliError(str(exc)) from None
         if as_json:
@@ -311,17 +362,21 @@ def ask(
             _print_answer(answer)
 
     def go_streaming() -> None:
-        akhbar = _app(index_dir)
+        from akhbar.app import Akhbar
+
         assert question is not None
         try:
-            _stream_answer(akhbar, question)
+            _stream_answer(Akhbar(settings), question)
         except QuestionError as exc:
             raise CliError(str(exc)) from None
 
     streaming = batch is None and question is not None and not as_json
-    if streaming and _settings(index_dir).llm.backend != "extractive":
-        _run(go_streaming)
-        return
+    if streaming and settings.llm.backend != "extractive":
+        from akhbar import remote
+
+        if local or not settings.server.reuse or remote.find_server(settings) is None:
+            _run(go_streaming)
+            return
     _run(go)
 
 
@@ -340,13 +395,23 @@ def serve(
     """Start the chat page (Arabic, right to left) with clickable citations and uploads."""
 
     def go() -> None:
+        from akhbar import remote
         from ui.server import serve as serve_page  # gradio is heavy: only the page needs it
 
         akhbar = _app(index_dir)
         server = akhbar.settings.server
         bind_host = host or server.host
         bind_port = port or server.port
-        akhbar.searcher.warm_up()
+        akhbar.warm_up(background=True)  # listens once the index is in; torch loads after
+
+        announced: list[Path | None] = []
+
+        def on_ready(url: str) -> None:
+            announced.append(
+                remote.announce(akhbar.settings, bind_host, bind_port, bool(server.auth))
+            )
+            typer.echo(f"akhbar: serving on {url}")
+
         try:
             serve_page(
                 akhbar,
@@ -355,10 +420,13 @@ def serve(
                 auth=server.auth,
                 max_upload_mb=server.max_upload_mb,
                 max_upload_files=server.max_upload_files,
-                ready=lambda url: typer.echo(f"akhbar: serving on {url}"),
+                ready=on_ready,
             )
         except OSError as exc:
             raise CliError(f"cannot serve on {bind_host}:{bind_port}: {exc}") from None
+        finally:
+            for path in announced:
+                remote.withdraw(path)
 
     _run(go)
 

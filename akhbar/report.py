@@ -105,7 +105,7 @@ def sources_text(answer: Any, mark: tuple[str, str]) -> str:
     """An answer's numbered citations, the answer span marked in each passage.
 
     Args:
-        answer: A `qa.chain.Answer`.
+        answer: A `qa.answer.Answer`.
         mark: The strings put before and after the answer span.
 
     Returns:

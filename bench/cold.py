@@ -1,9 +1,13 @@
-"""Cold start: one-shot `akhbar ask` wall time, and `akhbar serve` until it listens.
+"""Cold start: one-shot `akhbar ask` wall time, `akhbar serve` until it listens, and `ask` beside it.
 
 Run: `.venv/bin/python bench/cold.py --index-dir DIR [--runs 5]`. Each run is a fresh process
-(`akhbar ask QUESTION --json`, as a user types it); `serve` is timed from the start of the
-process to its "serving on" line. The load average is printed beside the times: on a CPU
-shared with other jobs, wall times stretch with it.
+(`akhbar ask QUESTION --json`, as a user types it): first with `--local` (no server: the process
+loads the model and index itself), then while an `akhbar serve` of the same index runs (the
+question is answered by it; each run checks that it was). `serve` is timed from the start of the
+process to its "serving on" line, and its first answer right after that line (a question sent
+through `ask` at once, while the server may still be loading the full model in the background).
+The load average is printed beside the times: on a CPU shared with other jobs, wall times stretch
+with it.
 """
 
 from __future__ import annotations
@@ -29,15 +33,17 @@ def _cpu_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def time_ask(index_dir: Path, runs: int) -> dict[str, float]:
-    """Wall and CPU seconds of one-shot `akhbar ask` processes."""
+def time_ask(index_dir: Path, runs: int, served: bool = False) -> dict[str, float]:
+    """Wall and CPU seconds of one-shot `akhbar ask` processes (`--local`, or by a running serve)."""
     walls, cpus = [], []
+    # `-v` makes ask say who answered; `--local` keeps a cold run from using any server.
+    flags = (["-v"], []) if served else ([], ["--local"])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for i in range(runs):
         q = QUESTIONS[i % len(QUESTIONS)]
         c0, t0 = _cpu_children(), time.perf_counter()
         out = subprocess.run(
-            [*AKHBAR, "ask", q, "--json", "--index-dir", str(index_dir)],
+            [*AKHBAR, *flags[0], "ask", q, "--json", *flags[1], "--index-dir", str(index_dir)],
             capture_output=True,
             text=True,
             env=env,
@@ -46,10 +52,13 @@ def time_ask(index_dir: Path, runs: int) -> dict[str, float]:
         walls.append(time.perf_counter() - t0)
         cpus.append(_cpu_children() - c0)
         json.loads(out.stdout)
+        if served and "answered by the running akhbar serve" not in out.stderr:
+            raise RuntimeError(f"not answered by the server: {out.stderr[-500:]}")
+    key = "served_ask" if served else "ask"
     return {
-        "ask_wall_p50_s": float(np.median(walls)),
-        "ask_wall_min_s": float(min(walls)),
-        "ask_cpu_p50_s": float(np.median(cpus)),
+        f"{key}_wall_p50_s": float(np.median(walls)),
+        f"{key}_wall_min_s": float(min(walls)),
+        f"{key}_cpu_p50_s": float(np.median(cpus)),
     }
 
 
@@ -77,12 +86,16 @@ def start_serve(index_dir: Path, port: int) -> subprocess.Popen[str]:
     raise RuntimeError("akhbar serve exited before serving")
 
 
-def time_serve(index_dir: Path, port: int) -> tuple[float, float]:
-    """Wall and CPU seconds from starting `akhbar serve` to its "serving on" line."""
+def time_serve(index_dir: Path, port: int, runs: int) -> dict[str, float]:
+    """`akhbar serve` until it listens, its first answer, then `runs` asks answered by it."""
     t0 = time.perf_counter()
     proc = start_serve(index_dir, port)
     try:
-        return time.perf_counter() - t0, _cpu_of(proc.pid)
+        result = {"serve_ready_s": time.perf_counter() - t0, "serve_cpu_s": _cpu_of(proc.pid)}
+        first = time_ask(index_dir, 1, served=True)
+        result["serve_first_answer_s"] = first["served_ask_wall_p50_s"]
+        result.update(time_ask(index_dir, runs, served=True))
+        return result
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -104,19 +117,23 @@ def main() -> None:
     result = {"articles": len(manifest["documents"]), "chunks": manifest["chunks"]}
     result.update(time_ask(args.index_dir, args.runs))
     if not args.no_serve:
-        result["serve_ready_s"], result["serve_cpu_s"] = time_serve(args.index_dir, args.port)
+        result.update(time_serve(args.index_dir, args.port, args.runs))
     result["load_avg"] = round((load0 + os.getloadavg()[0]) / 2, 1)
     print(json.dumps(result))
     print(
-        "\n| index | articles | chunks | `akhbar ask` wall p50 (min) s | CPU s | "
-        "`akhbar serve` ready s (CPU s) | load average (2 cores) |\n|---|---|---|---|---|---|---|"
+        "\n| index | articles | chunks | `akhbar ask --local` wall p50 (min) s | CPU s | "
+        "`akhbar serve` ready s (CPU s) | `ask` right after ready s | "
+        "`ask` with `serve` running wall p50 (min) s | load average (2 cores) |\n"
+        "|---|---|---|---|---|---|---|---|---|"
     )
+    nan = float("nan")
     print(
         f"| {args.index_dir.name} | {result['articles']} | {result['chunks']} | "
         f"{result['ask_wall_p50_s']:.1f} ({result['ask_wall_min_s']:.1f}) | "
-        f"{result['ask_cpu_p50_s']:.1f} | {result.get('serve_ready_s', float('nan')):.1f} "
-        f"({result.get('serve_cpu_s', float('nan')):.1f}) | "
-        f"{result['load_avg']} |"
+        f"{result['ask_cpu_p50_s']:.1f} | {result.get('serve_ready_s', nan):.1f} "
+        f"({result.get('serve_cpu_s', nan):.1f}) | {result.get('serve_first_answer_s', nan):.2f} | "
+        f"{result.get('served_ask_wall_p50_s', nan):.2f} "
+        f"({result.get('served_ask_wall_min_s', nan):.2f}) | {result['load_avg']} |"
     )
 
 

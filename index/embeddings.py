@@ -101,6 +101,21 @@ class SentenceEmbeddings(Embeddings):
                 ) from exc
             log.info("loaded embedding model %s (dim %d)", self.model, self.dim)
 
+    def warm_up_quick(self) -> bool:
+        """Load only the numpy runtime (weights mapped, tokenizer read, one text embedded).
+
+        A few texts a call are then embedded without torch while `warm_up` loads it (e.g. in
+        a background thread of a server that should answer as soon as it listens).
+
+        Returns:
+            Whether this model has such a runtime (if not, nothing was loaded).
+        """
+        light = self.light
+        if light is None:
+            return False
+        light.encode_texts([self.query_prompt + "تجربة"])
+        return True
+
     def _ensure_prepared(self) -> None:
         if not self._prepared:
             assert self._prepare is not None

@@ -13,7 +13,7 @@ class Passage:
 
     The splitter makes them (`index.splitter.Chunk`), the store keeps them (one `to_dict` a line
     of chunks.jsonl), retrieval scores them (`qa.retriever.Hit`) and answers cite them
-    (`qa.chain.Citation`); those extend this record with their own fields.
+    (`qa.answer.Citation`); those extend this record with their own fields.
     """
 
     doc_id: str

@@ -219,6 +219,15 @@ class Embedder(Protocol):
         ...
 
 
+@runtime_checkable
+class QuickStart(Protocol):
+    """An embedder that can answer a few texts before its full model is loaded."""
+
+    def warm_up_quick(self) -> bool:
+        """Load only what a few texts need; False when there is no such lighter runtime."""
+        ...
+
+
 class EncoderBackend(Protocol):
     """One way of running a sentence-transformers model's forward pass (fp32, bf16, ...).
 

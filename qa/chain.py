@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
-from index.passage import Passage, mark_span
+from qa.answer import Answer, Citation
 from qa.citecheck import CitationChecker, renumber
 from qa.config import AnswerSettings, LLMSettings
 from qa.extractive import (
@@ -44,72 +44,9 @@ from qa.retriever import Hit, Searcher
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Citation(Passage):
-    """A numbered source: `text` is the passage as stored; the answer is `text[answer_start:answer_end]`."""
-
-    n: int
-    answer_start: int | None = None
-    answer_end: int | None = None
-
-    @classmethod
-    def from_hit(cls, n: int, hit: Hit, answer: tuple[int, int] | None) -> Citation:
-        """Number a retrieved passage as source `n`, with the answer span inside its text."""
-        return cls.from_dict(
-            hit.to_dict(),
-            n=n,
-            answer_start=answer[0] if answer else None,
-            answer_end=answer[1] if answer else None,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The shared JSON shape of a citation: its number, the passage, the answer span."""
-        return {
-            "n": self.n,
-            **super().to_dict(),
-            "answer_start": self.answer_start,
-            "answer_end": self.answer_end,
-        }
-
-    def marked(self, wrap: Callable[[str], str], escape: Callable[[str], str] = str) -> str:
-        """The passage with its answer span marked (see `index.passage.mark_span`)."""
-        return mark_span(self.text, self.answer_start, self.answer_end, wrap, escape)
-
-
 def not_found_text(question: Question) -> str:
     """What akhbar says when the sources do not answer, in the question's language."""
     return NOT_FOUND_EN if question.latin else NOT_FOUND_AR
-
-
-@dataclass
-class Answer:
-    """An answer with its citations, in the JSON shape shared by the CLI, the page and the tests."""
-
-    question: str
-    answer: str
-    found: bool
-    citations: list[Citation] = field(default_factory=list)
-    mode: str = "extractive"
-    standalone_question: str = ""
-    seconds: float = 0.0
-    id: Any = None
-    check: dict[str, Any] | None = None
-    reason: str = ""  # why a generated answer fell back to the extractive one (mode "fallback")
-    closest: list[Citation] = field(default_factory=list)  # a refusal's nearest passages
-
-    def __add__(self, other: Answer) -> Answer:
-        """Streaming chunks are successive states: the later one wins (lets `invoke` work)."""
-        return other
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain JSON form (`id`, `answer`, `found`, `citations`, `mode`, ...)."""
-        data = asdict(self)
-        for f in fields(self):  # passages in their own shape (`n` first for citations)
-            value = getattr(self, f.name)
-            if isinstance(value, list) and value and isinstance(value[0], Passage):
-                data[f.name] = [p.to_dict() for p in value]
-        data["seconds"] = round(self.seconds, 4)
-        return data
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
-    from qa.chain import Answer
+    from qa.answer import Answer
     from qa.retriever import Hit, Mode
 
 

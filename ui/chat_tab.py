@@ -16,7 +16,7 @@ from ui.messages import WELCOME, friendly_error
 from ui.protocols import Conversation, Library
 
 if TYPE_CHECKING:
-    from qa.chain import Answer
+    from qa.answer import Answer
 
 log = logging.getLogger(__name__)
 

@@ -15,3 +15,8 @@ class ServerSettings(BaseModel):
     )
     max_upload_mb: float = Field(default=10.0, gt=0, description="Largest uploaded file.")
     max_upload_files: int = Field(default=20, ge=1, description="Most files per upload.")
+    reuse: bool = Field(
+        default=True,
+        description="`akhbar ask` answers through a running `akhbar serve` of the same index and "
+        "settings (model and index already loaded) when one is up; false: always in-process.",
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from index.indexer import Summary
-from qa.chain import Answer
+from qa.answer import Answer
 
 
 class Asker(Protocol):

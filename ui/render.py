@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from qa.chain import Answer, Citation
+    from qa.answer import Answer, Citation
 
 log = logging.getLogger(__name__)
 

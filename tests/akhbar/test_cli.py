@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
+from akhbar import remote
 from akhbar.report import metrics_table
-from akhbar.settings import settings_table
+from akhbar.settings import Settings, settings_table
 
 from ..conftest import ROOT, SEEDS, free_port
 
@@ -208,8 +209,27 @@ def test_serve_answers_on_the_page_and_stops_on_interrupt(seeds_index: Path) -> 
             "من هو وزير الدفاع الإيطالي الذي التقى السيسي؟", "[]", api_name="/ask"
         )
         assert answer["found"] is True and answer["citations"]
+        # A one-shot `ask` of the same index is answered by this server, as a local one would be.
+        question = "من توسط في هدنة نوفمبر؟"
+        announced = remote.server_file(Settings(index_dir=seeds_index))
+        assert json.loads(announced.read_text())["pid"] == proc.pid
+        via = cli("-v", "ask", question, "--json", "--index-dir", seeds_index)
+        assert via.returncode == 0, via.stderr
+        assert f"answered by the running akhbar serve at http://127.0.0.1:{port}" in via.stderr
+        here = cli("-v", "ask", question, "--json", "--local", "--index-dir", seeds_index)
+        assert here.returncode == 0 and "running akhbar serve" not in here.stderr, here.stderr
+        served, local = json.loads(via.stdout), json.loads(here.stdout)
+        assert served["found"] and served["answer"] == local["answer"]
+        assert served["citations"] == local["citations"]
+        text = cli("ask", question, "--index-dir", seeds_index)
+        assert text.returncode == 0 and "[1]" in text.stdout and "【" in text.stdout, text.stderr
+        one_line_error(cli("ask", "   ", "--index-dir", seeds_index), "empty")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
+        assert not announced.exists()  # withdrawn on exit
+        after = cli("-v", "ask", question, "--json", "--index-dir", seeds_index)
+        assert after.returncode == 0 and "running akhbar serve" not in after.stderr, after.stderr
+        assert json.loads(after.stdout)["answer"] == local["answer"]
     finally:
         if proc.poll() is None:
             proc.kill()

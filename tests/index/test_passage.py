@@ -4,7 +4,7 @@ import json
 
 from index.passage import PASSAGE_FIELDS, Passage, mark_span
 from index.splitter import Chunk
-from qa.chain import Answer, Citation
+from qa.answer import Answer, Citation
 from qa.retriever import Hit
 
 ROW = {

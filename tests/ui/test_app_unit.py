@@ -13,7 +13,7 @@ import pytest
 
 from akhbar.app import Akhbar
 from index.errors import IndexMissingError, StoreConnectionError
-from qa.chain import Answer, Citation
+from qa.answer import Answer, Citation
 from qa.errors import BadHistory, NoWordsQuestion, QuestionError, QuestionTooLong
 from ui import render
 from ui.api import AskApi
