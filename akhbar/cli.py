@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import os
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from qa.retriever import Mode
 
 log = logging.getLogger("akhbar")
+
+SHUTDOWN_GRACE_S = 30.0  # a `serve` still alive this long after Ctrl-C prints its threads and exits
 
 
 def _settings_epilog() -> str:
@@ -412,6 +415,14 @@ def serve(
             )
             typer.echo(f"akhbar: serving on {url}")
 
+        def on_stopping() -> None:
+            for path in announced:  # no new `ask` is sent to a server that is closing
+                remote.withdraw(path)
+            # Whatever might hold the process now (an open stream, the thread still loading the
+            # model, a native library's exit handler), a Ctrl-C ends it: past the grace period
+            # the threads' stacks go to stderr and the process exits with status 1.
+            faulthandler.dump_traceback_later(SHUTDOWN_GRACE_S, exit=True)
+
         try:
             serve_page(
                 akhbar,
@@ -421,6 +432,7 @@ def serve(
                 max_upload_mb=server.max_upload_mb,
                 max_upload_files=server.max_upload_files,
                 ready=on_ready,
+                stopping=on_stopping,
             )
         except OSError as exc:
             raise CliError(f"cannot serve on {bind_host}:{bind_port}: {exc}") from None

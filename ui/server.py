@@ -24,6 +24,7 @@ def serve(
     max_upload_mb: float | None = None,
     max_upload_files: int | None = None,
     ready: Callable[[str], None] | None = None,
+    stopping: Callable[[], None] | None = None,
 ) -> None:
     """Serve the chat page until interrupted.
 
@@ -35,6 +36,7 @@ def serve(
         max_upload_mb: Largest uploaded file (default from settings).
         max_upload_files: Most files per upload (default from settings).
         ready: Called with the page's address once the server listens.
+        stopping: Called once when the server begins to stop (Ctrl-C), before it closes.
 
     Raises:
         AuthSettingError: `auth` is malformed.
@@ -68,4 +70,6 @@ def serve(
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
+        if stopping is not None:
+            stopping()
         demo.close()
