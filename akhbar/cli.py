@@ -6,6 +6,7 @@ import faulthandler
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,21 @@ if TYPE_CHECKING:
 log = logging.getLogger("akhbar")
 
 SHUTDOWN_GRACE_S = 30.0  # a `serve` still alive this long after Ctrl-C prints its threads and exits
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _stop_on_signals() -> None:
+    """Make Ctrl-C (SIGINT) and SIGTERM stop a server cleanly.
+
+    A process started in the background by a shell script (`akhbar serve &`) inherits SIGINT as
+    ignored, and Python then never raises KeyboardInterrupt; a service manager stops with SIGTERM.
+    Both now end `serve` the same way: the server file withdrawn, the page closed, exit status 0.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _settings_epilog() -> str:
@@ -395,7 +411,10 @@ def serve(
     ] = None,
     index_dir: IndexDir = None,
 ) -> None:
-    """Start the chat page (Arabic, right to left) with clickable citations and uploads."""
+    """Start the chat page (Arabic, right to left) with clickable citations and uploads.
+
+    Runs until Ctrl-C (SIGINT) or SIGTERM.
+    """
 
     def go() -> None:
         from akhbar import remote
@@ -406,6 +425,7 @@ def serve(
         bind_host = host or server.host
         bind_port = port or server.port
         akhbar.warm_up(background=True)  # listens once the index is in; torch loads after
+        _stop_on_signals()
 
         announced: list[Path | None] = []
 

@@ -202,6 +202,8 @@ def test_serve_answers_on_the_page_and_stops_on_interrupt(
         stderr=errors.open("w"),
         text=True,
         env={**os.environ, "AKHBAR_SERVER__AUTH": ""},
+        # As a shell script's `akhbar serve &` starts it: with SIGINT ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         assert proc.stdout is not None
@@ -247,6 +249,40 @@ def test_serve_answers_on_the_page_and_stops_on_interrupt(
         one_line_error(
             cli("serve", "--port", busy, "--index-dir", seeds_index), f"127.0.0.1:{busy}"
         )
+
+
+def test_serve_stops_on_sigterm_and_withdraws_its_server_file(seeds_index: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "akhbar.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--index-dir",
+            seeds_index,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "AKHBAR_SERVER__AUTH": ""},
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("akhbar: serving on")
+        announced = remote.server_file(Settings(index_dir=seeds_index))
+        assert json.loads(announced.read_text())["pid"] == proc.pid
+        proc.terminate()
+        _, err = proc.communicate(timeout=SHUTDOWN_GRACE_S + 30)
+        assert proc.returncode == 0, err[-4000:]
+        assert not announced.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.mark.slow
