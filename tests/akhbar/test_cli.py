@@ -179,14 +179,11 @@ def test_eval_on_an_index_and_on_a_squad_set(seeds_index: Path, tmp_path: Path) 
 
 
 @pytest.mark.slow
-def test_serve_answers_on_the_page_and_stops_on_interrupt(
-    seeds_index: Path, tmp_path: Path
-) -> None:
-    from gradio_client import Client
-
-    port = free_port()
-    errors = tmp_path / "serve.stderr"
-    proc = subprocess.Popen(
+def start_serve(
+    index_dir: Path, port: int, stderr: Any, ignore_sigint: bool = False
+) -> subprocess.Popen[str]:
+    """`akhbar serve` of an index on a port, without a login; its stdout piped."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -195,16 +192,28 @@ def test_serve_answers_on_the_page_and_stops_on_interrupt(
             "--port",
             str(port),
             "--index-dir",
-            seeds_index,
+            index_dir,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
-        stderr=errors.open("w"),
+        stderr=stderr,
         text=True,
         env={**os.environ, "AKHBAR_SERVER__AUTH": ""},
-        # As a shell script's `akhbar serve &` starts it: with SIGINT ignored.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        if ignore_sigint
+        else None,
     )
+
+
+def test_serve_answers_on_the_page_and_stops_on_interrupt(
+    seeds_index: Path, tmp_path: Path
+) -> None:
+    from gradio_client import Client
+
+    port = free_port()
+    errors = tmp_path / "serve.stderr"
+    # As a shell script's `akhbar serve &` starts it: with SIGINT ignored.
+    proc = start_serve(seeds_index, port, errors.open("w"), ignore_sigint=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -253,23 +262,7 @@ def test_serve_answers_on_the_page_and_stops_on_interrupt(
 
 def test_serve_stops_on_sigterm_and_withdraws_its_server_file(seeds_index: Path) -> None:
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "akhbar.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--index-dir",
-            seeds_index,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "AKHBAR_SERVER__AUTH": ""},
-    )
+    proc = start_serve(seeds_index, port, subprocess.PIPE)
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().startswith("akhbar: serving on")
