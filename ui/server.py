@@ -62,9 +62,9 @@ def serve(
     )
     url = f"http://{host}:{port}"
     log.info("serving on %s", url)
-    if ready is not None:
-        ready(url)
     try:
+        if ready is not None:  # inside: a stop signal may come as soon as it says it listens
+            ready(url)
         while demo.is_running:
             time.sleep(0.2)
     except KeyboardInterrupt:
