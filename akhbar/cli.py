@@ -454,11 +454,8 @@ def serve(
                 ready=on_ready,
                 stopping=on_stopping,
             )
-        except OSError as exc:
+        except OSError as exc:  # before it listened: nothing was announced
             raise CliError(f"cannot serve on {bind_host}:{bind_port}: {exc}") from None
-        finally:
-            for path in announced:
-                remote.withdraw(path)
 
     _run(go)
 

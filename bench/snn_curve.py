@@ -32,28 +32,26 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 
 
-def seed_cache(full_index: Path, folder: Path) -> int:
-    """Fill `folder`'s embedding cache with every (chunk text, vector) of the full index.
+def seed_cache(full_index: Path, path: Path) -> int:
+    """Write an embedding cache file holding every (chunk text, vector) of the full index.
 
     Args:
         full_index: The index folder of the whole corpus.
-        folder: The index folder of a smaller build (emptied first).
+        path: The cache file to write (replaced).
 
     Returns:
         Vectors written.
     """
     from akhbar.settings import Settings
-    from index.embed_cache import CACHE_NAME, EmbeddingCache
+    from index.embed_cache import EmbeddingCache
     from index.passage import Passage
     from index.stores import make_store
 
     settings = Settings()
     snapshot = make_store(settings.store, full_index).open()
     identity = snapshot.manifest.embedding
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    cache = EmbeddingCache(folder / CACHE_NAME, identity, snapshot.manifest.dim)
+    path.unlink(missing_ok=True)
+    cache = EmbeddingCache(path, identity, snapshot.manifest.dim)
     rows = snapshot.chunks
     step = 4096
     for a in range(0, len(rows), step):
@@ -73,11 +71,19 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=OUT / "snn-curve")
     args = parser.parse_args()
 
+    from index.embed_cache import CACHE_NAME
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    seed = args.work / "seed.sqlite"
+    seeded = seed_cache(args.full_index, seed)  # once; each size starts from a copy
+    print(f"# cache seeded with {seeded} vectors", file=sys.stderr, flush=True)
     results: list[dict[str, Any]] = []
     for n in (int(s) for s in args.sizes.split(",")):
         folder = args.work / f"index-{n}"
-        seeded = seed_cache(args.full_index, folder)
-        print(f"# {n} articles: cache seeded with {seeded} vectors", file=sys.stderr, flush=True)
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        shutil.copyfile(seed, folder / CACHE_NAME)
         cmd = [
             sys.executable,
             str(ROOT / "bench" / "snn.py"),
@@ -93,6 +99,7 @@ def main() -> None:
         result["source"] = "vectors from the full build (cache seeded), not re-embedded"
         results.append(result)
         shutil.rmtree(folder)
+    seed.unlink()
     full = OUT / "snn-30100.json"
     if full.exists():
         row = json.loads(full.read_text(encoding="utf-8"))
