@@ -40,6 +40,16 @@ class EmbeddingSettings(BaseModel):
         description="Prefix for passages (e5 convention; empty for none).",
     )
     batch_size: int = Field(default=32, ge=1, description="Texts per encoding batch.")
+    pad_multiple: int = Field(
+        default=16,
+        ge=1,
+        le=512,
+        description=(
+            "Pad each batch to a multiple of this many tokens (1: to its longest text only). "
+            "Few distinct batch shapes keep a long build's memory flat (the CPU kernels and "
+            "buffers made for each shape are kept); same vectors either way."
+        ),
+    )
     threads: int = Field(default=0, ge=0, description="Torch CPU threads (0 = all cores).")
     backend: Literal["auto", "fp32", "bf16"] = Field(
         default="auto",

