@@ -46,8 +46,8 @@ class EmbeddingSettings(BaseModel):
         le=512,
         description=(
             "Pad each batch to a multiple of this many tokens (1: to its longest text only). "
-            "Few distinct batch shapes keep a long build's memory flat (the CPU kernels and "
-            "buffers made for each shape are kept); same vectors either way."
+            "Few distinct batch shapes keep a long build's memory from creeping up (the CPU "
+            "kernels and buffers made for each shape are kept); same vectors either way."
         ),
     )
     threads: int = Field(default=0, ge=0, description="Torch CPU threads (0 = all cores).")

@@ -148,7 +148,8 @@ class Indexer:
         """Vectors of chunks: cached ones read back, the others embedded and cached.
 
         The missing texts are sorted by length over the whole buffer, so that each batch pads
-        little, and embedded in slices; each slice is written to the cache at once.
+        little, and embedded in slices; each slice is written to the cache at once, and the
+        heap memory its batches freed is handed back, so that memory does not creep up.
         """
         dim = self.embeddings.dim
         texts = [c.embed_text() for c in chunks]

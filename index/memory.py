@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 from functools import cache
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 
 @cache
@@ -32,9 +29,9 @@ def release_free_memory() -> bool:
 
     Encoding batches of many different shapes leaves the C heap (torch's CPU allocator sits on
     it) with large free holes that glibc keeps resident, so a long build's RSS would creep up
-    with every new batch shape it meets. Trimming after each slice keeps the build's memory at
-    what it actually holds; it costs well under a millisecond per call next to seconds of
-    encoding.
+    with every new batch shape it meets. Trimming after each slice brings the build's memory
+    back towards what it actually holds, at a cost that is small next to the seconds a slice
+    takes to encode.
 
     Returns:
         Whether memory could be trimmed on this platform (False: nothing was done).
