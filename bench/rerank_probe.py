@@ -29,11 +29,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fit_answer as fa
 
 
-def gather(app: Any, cache: fa.VectorCache, cases: list[fa.Case], top: int) -> list[Any]:
+def gather(cache: fa.VectorCache, cases: list[fa.Case], top: int) -> list[Any]:
     """Per question: the top windows' first-stage scores, vectors and labels."""
+    from dataclasses import replace
+
     from qa.extractive import ExtractiveAnswerer, load_config
 
-    answerer = ExtractiveAnswerer(load_config())
+    config = load_config()
+    answerer = ExtractiveAnswerer(config)
+    # Same first stage, a longer shortlist: `fit_answer.shortlist_of` gives the best `top`.
+    wider = ExtractiveAnswerer(replace(config, shortlist=top))
     rows: list[Any] = []
     for case in cases:
         windows = fa.windows_of(cache, answerer, case)
@@ -42,8 +47,7 @@ def gather(app: Any, cache: fa.VectorCache, cases: list[fa.Case], top: int) -> l
             continue
         labels = fa.window_labels(case, windows, answerer)
         s1 = answerer.scores(windows)
-        eligible = np.flatnonzero(windows.eligible)
-        order = eligible[np.argsort(-s1[eligible], kind="stable")][:top]
+        order = fa.shortlist_of(wider, windows)
         texts = [
             windows.hits[windows.cands[i].hit_index].text[
                 windows.cands[i].start : windows.cands[i].end
@@ -104,7 +108,7 @@ def main() -> None:
     data = {}
     for name, cases in parts.items():
         fa.prepare(app, cache, cases)
-        data[name] = gather(app, cache, cases, args.top)
+        data[name] = gather(cache, cases, args.top)
     cache.save()
 
     ks = [k for k in (1, 2, 4, 6, 8, 12) if k <= args.top]

@@ -251,7 +251,8 @@ def test_batches_are_padded_to_few_shapes_with_the_same_vectors(embeddings: Any)
         for a in range(0, len(texts), 8)
     }
     assert all(s % embeddings.pad_multiple == 0 for s in shapes)
-    assert embeddings.pad_multiple == 16 and len(shapes) <= 9  # 15 batches, 9 lengths
+    # Unpadded, each of the 15 batches would have a length of its own.
+    assert embeddings.pad_multiple == 16 and len(shapes) < 15
     # Padded positions are masked: a text's vector does not depend on its batch's padding.
     alone = make_backend("fp32").encode(embeddings.st, texts[:1], 1)
     padded = make_backend("fp32").encode(embeddings.st, texts[:1] + texts[-1:], 2)[:1]

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from index.memory import _trim_function, release_free_memory
+from index.memory import _trim_function
 
 pytestmark = pytest.mark.skipif(_trim_function() is None, reason="no malloc_trim (not glibc)")
 
@@ -51,8 +51,3 @@ def test_freed_holes_are_returned_to_the_system() -> None:
     assert trimmed == "True"
     # About 240 MB were freed inside the heap: without the trim they stay resident.
     assert before - after > 150, (before, after)
-
-
-def test_trimming_is_safe_to_repeat() -> None:
-    assert release_free_memory() is True
-    assert release_free_memory() is True
