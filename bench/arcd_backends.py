@@ -34,7 +34,7 @@ def main() -> None:
 
     from akhbar.app import Akhbar
     from akhbar.settings import Settings
-    from index.embedders import make_backend
+    from index.embedders import BACKENDS
     from index.embedders.auto import min_mean_cosine
     from index.indexer import stored_article
     from index.passage import Passage
@@ -63,8 +63,8 @@ def main() -> None:
         texts = [emb.passage_prompt + Passage.from_dict(c).embed_text() for c in base.chunks]
         top1: dict[str, list[str]] = {}
         reference = base.vectors()
-        for name in ("fp32", "bf16"):
-            backend = make_backend(name)
+        for name in BACKENDS:
+            backend = emb.make_backend(name)
             if not backend.supported():
                 continue
             root = Path(tmp) / name

@@ -34,7 +34,7 @@ SHARED = ROOT.parent / "shared"
 SNN = SHARED / "corpora" / "saudinewsnet.jsonl.gz"
 EVAL = SHARED / "eval"
 OUT = ROOT / "bench" / "out"
-BACKENDS = ("fp32", "bf16")
+BACKENDS = ("fp32", "bf16", "openvino")
 
 
 def _app(index_dir: Path, backend: str) -> Any:
@@ -45,6 +45,15 @@ def _app(index_dir: Path, backend: str) -> Any:
     settings.index_dir = index_dir
     settings.embedding.backend = backend  # type: ignore[assignment]
     return Akhbar(settings)
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "-"
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -103,7 +112,6 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from index.embedders import make_backend
     from index.embedders.torch_bf16 import cpu_flags, cpu_has_bf16
     from index.splitter import Splitter
 
@@ -113,6 +121,7 @@ def main() -> None:
             "bf16_flags": sorted(cpu_flags() & {"avx512_bf16", "amx_bf16", "avx512_vnni"}),
             "bf16": cpu_has_bf16(),
             "torch": torch.__version__,
+            "openvino": _version("openvino"),
             "threads": torch.get_num_threads(),
         },
         "articles": args.articles,
@@ -140,7 +149,7 @@ def main() -> None:
 
         runners: dict[str, Any] = {"stock": run_stock}
         for name in BACKENDS:
-            backend = make_backend(name)
+            backend = emb.make_backend(name)
             if not backend.supported():
                 continue
             runners[name] = lambda part, b=backend: b.encode(emb.st, part, emb.batch_size)
@@ -234,7 +243,8 @@ def print_tables(result: dict[str, Any]) -> None:
     m = result["machine"]
     print(
         f"\n{result['articles']} SaudiNewsNet articles, {result['chunks']} chunks, "
-        f"{result['tokens']} tokens; torch {m['torch']}, {m['threads']} threads, "
+        f"{result['tokens']} tokens; torch {m['torch']}, OpenVINO {m.get('openvino', '-')}, "
+        f"{m['threads']} threads, "
         f"bf16 instructions: {', '.join(m['bf16_flags']) or 'none'}\n"
     )
     print(

@@ -50,19 +50,31 @@ class EmbeddingSettings(BaseModel):
             "kernels and buffers made for each shape are kept); same vectors either way."
         ),
     )
-    threads: int = Field(default=0, ge=0, description="Torch CPU threads (0 = all cores).")
-    backend: Literal["auto", "fp32", "bf16"] = Field(
+    threads: int = Field(
+        default=0, ge=0, description="CPU threads for the embedding model (0 = all cores)."
+    )
+    backend: Literal["auto", "fp32", "bf16", "openvino"] = Field(
         default="auto",
         description=(
             "How the model runs: `fp32` (plain torch), `bf16` (torch bfloat16 autocast, for CPUs "
-            "with AVX512-BF16 or AMX), or `auto`: the fastest one whose vectors match fp32's "
+            "with AVX512-BF16 or AMX), `openvino` (the model exported to OpenVINO, bf16 on such "
+            "CPUs, else f32), or `auto`: the fastest one whose vectors match fp32's "
             "(cosine >= 0.99 on a probe set), checked once per machine. Same vectors either way: "
             "an index built with one backend is searched with any other."
         ),
     )
     backend_cache: Path = Field(
         default=DATA_DIR / "embedding-backends.json",
-        description="Where the `auto` backend check is remembered (per model, CPU and torch).",
+        description=(
+            "Where the `auto` backend check is remembered (per model, CPU, torch and OpenVINO)."
+        ),
+    )
+    export_dir: Path = Field(
+        default=DATA_DIR / "models" / "exports",
+        description=(
+            "Where the `openvino` backend keeps the model exported to OpenVINO (one folder per "
+            "model, checked by sha256; made by `akhbar model build`, else on first use)."
+        ),
     )
 
 

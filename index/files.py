@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+
+log = logging.getLogger(__name__)
 
 _BLOCK = 8 << 20
 
@@ -72,3 +75,53 @@ def atomic_write(
         fsync_dir(dest.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _stat_key(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def first_altered_file(
+    folder: Path, files: dict[str, str], memo: Path | None = None
+) -> tuple[str, str] | None:
+    """Check files against their recorded sha256, remembering a passed check in `memo`.
+
+    A full check records each file's size, mtime and inode in `memo`; a later check whose files
+    all still show the same ones skips re-hashing them (hashing hundreds of MB of weights costs
+    about a second: too much for every one-shot question).
+
+    Args:
+        folder: Where the files are.
+        files: Relative path -> expected sha256.
+        memo: Optional JSON file remembering the last full check.
+
+    Returns:
+        None when every file matches, else the first bad file and what is wrong with it.
+    """
+    import json
+
+    stats: dict[str, list[int]] = {}
+    for name in sorted(files):
+        target = folder / name
+        if not target.is_file():
+            return name, "is missing"
+        stats[name] = _stat_key(target)
+    remembered: Any = None
+    if memo is not None:
+        try:
+            remembered = json.loads(memo.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            remembered = None
+    if remembered == {"files": files, "stats": stats}:
+        return None
+    for name, expected in sorted(files.items()):
+        if sha256_file(folder / name) != expected:
+            return name, "does not match its recorded sha256"
+    if memo is not None:
+        try:
+            with atomic_write(memo, "w", encoding="utf-8") as fh:
+                json.dump({"files": files, "stats": stats}, fh)
+        except OSError as exc:  # only a speed-up is lost
+            log.warning("cannot remember the file check in %s: %s", memo, exc)
+    return None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from index.errors import ModelError
-from index.files import atomic_write, sha256_file
+from index.files import first_altered_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -73,11 +73,6 @@ def read_provenance(folder: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
-def _stat_key(path: Path) -> list[int]:
-    st = path.stat()
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
-
-
 def verify_model_folder(path: Path, memo: Path | None = None) -> None:
     """Check that a model folder is complete and unaltered since it was built.
 
@@ -108,29 +103,9 @@ def verify_model_folder(path: Path, memo: Path | None = None) -> None:
     extra = sorted(present - set(files))
     if extra:
         raise ModelError(f"{advice} (unexpected files: {', '.join(extra)})")
-    stats: dict[str, list[int]] = {}
-    for name in sorted(files):
-        target = path / name
-        if not target.is_file():
-            raise ModelError(f"{advice} ({name} is missing)")
-        stats[name] = _stat_key(target)
-    remembered: Any = None
-    if memo is not None:
-        try:
-            remembered = json.loads(memo.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            remembered = None
-    if remembered == {"files": files, "stats": stats}:
-        return
-    for name, expected in sorted(files.items()):
-        if sha256_file(path / name) != expected:
-            raise ModelError(f"{advice} ({name} does not match its recorded sha256)")
-    if memo is not None:
-        try:
-            with atomic_write(memo, "w", encoding="utf-8") as fh:
-                json.dump({"files": files, "stats": stats}, fh)
-        except OSError as exc:
-            logger.warning("cannot remember the model check in %s: %s", memo, exc)
+    bad = first_altered_file(path, files, memo)
+    if bad is not None:
+        raise ModelError(f"{advice} ({bad[0]} {bad[1]})")
 
 
 def _engine_vectors() -> tuple[np.ndarray, np.ndarray] | None:

@@ -8,6 +8,7 @@ import logging
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,7 @@ def min_mean_cosine(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 
 def machine_key(model_id: str) -> str:
-    """What the choice depends on: the model, the CPU and the torch build.
+    """What the choice depends on: the model, the CPU and the torch and OpenVINO builds.
 
     Args:
         model_id: The model identity.
@@ -97,7 +98,19 @@ def machine_key(model_id: str) -> str:
         torch_version = str(torch.__version__)
     except ImportError:  # pragma: no cover - torch is a core dependency
         torch_version = "?"
-    parts = [model_id, torch_version, platform.machine(), " ".join(sorted(cpu_flags()))]
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        openvino_version = version("openvino")
+    except PackageNotFoundError:
+        openvino_version = "-"
+    parts = [
+        model_id,
+        torch_version,
+        openvino_version,
+        platform.machine(),
+        " ".join(sorted(cpu_flags())),
+    ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
@@ -113,6 +126,7 @@ def measure(
     batch_size: int = 8,
     rounds: int = 2,
     prefer: str | None = None,
+    factory: Callable[[str], EncoderBackend] = make_backend,
 ) -> Choice:
     """Check each candidate against fp32 on the probe set and time them, interleaved.
 
@@ -122,15 +136,16 @@ def measure(
         batch_size: Texts per forward pass.
         rounds: Timing rounds (the fastest round counts).
         prefer: Take this backend if it passes parity, whatever its speed.
+        factory: Makes a backend from its name.
 
     Returns:
         The fastest backend that passes parity (fp32 if none does, or none is faster).
     """
     texts = probe_texts()
-    fp32 = make_backend("fp32")
+    fp32 = factory("fp32")
     backends: dict[str, EncoderBackend] = {"fp32": fp32}
     for name in candidates:
-        backend = make_backend(name)
+        backend = factory(name)
         if name != "fp32" and backend.supported():
             backends[name] = backend
     if len(backends) == 1:
@@ -154,6 +169,9 @@ def measure(
             if name != "fp32":
                 parity[name] = min(parity.get(name, 1.0), min_mean_cosine(vectors, reference)[0])
     passing = [n for n in backends if n not in failed and parity.get(n, 0.0) >= PARITY_MIN_COSINE]
+    if prefer in passing:
+        reason = f"set, and passes parity (min cosine to fp32 >= {PARITY_MIN_COSINE})"
+        return Choice(prefer, reason, parity=parity, seconds=dict(seconds))
     best = min(passing, key=lambda n: seconds[n])
     reason = f"fastest passing parity (min cosine to fp32 >= {PARITY_MIN_COSINE}) on the probe set"
     return Choice(best, reason, parity=parity, seconds={k: v for k, v in seconds.items()})
@@ -165,19 +183,21 @@ def choose(
     requested: str,
     cache: Path | None = None,
     batch_size: int = 8,
+    factory: Callable[[str], EncoderBackend] = make_backend,
 ) -> Choice:
     """Resolve a backend setting to a concrete backend for this machine; never raises.
 
-    `fp32` is taken as is. `bf16` is used when the CPU has bf16 instructions and the vectors
+    `fp32` is taken as is. `bf16` or `openvino` is used when it runs here and its vectors
     pass the parity check, else fp32 with a warning. `auto` is the fastest backend that passes
     the check. Checks are cached per model, CPU and torch build in `cache`.
 
     Args:
         model: A loaded `SentenceTransformer`.
         model_id: Its identity (cache key).
-        requested: `auto`, `fp32` or `bf16`.
+        requested: `auto`, `fp32`, `bf16` or `openvino`.
         cache: JSON file for the cached checks (None: no cache).
         batch_size: Texts per forward pass in the check.
+        factory: Makes a backend from its name.
 
     Returns:
         The choice.
@@ -192,7 +212,11 @@ def choose(
     log.warning("checking embedding backends %s on this CPU (once)", ", ".join(candidates))
     try:
         choice = measure(
-            model, candidates, batch_size, prefer=None if requested == "auto" else requested
+            model,
+            candidates,
+            batch_size,
+            prefer=None if requested == "auto" else requested,
+            factory=factory,
         )
     except Exception as exc:
         log.warning("backend check failed (%s); using fp32", exc)
@@ -217,7 +241,7 @@ def cached_choice(model_id: str, requested: str, cache: Path | None) -> Choice |
 
     Args:
         model_id: The model identity.
-        requested: `auto`, `fp32` or `bf16`.
+        requested: `auto`, `fp32`, `bf16` or `openvino`.
         cache: The JSON cache file.
 
     Returns:

@@ -286,3 +286,48 @@ def test_model_verify_and_build(tmp_path: Path) -> None:
     proc = cli("model", "build")  # already built by the install step: checked, not rebuilt
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("model ready and checked: ")
+    assert "embedding backend on this machine: " in proc.stdout
+
+
+@pytest.mark.slow
+def test_index_built_with_openvino_finds_what_fp32_finds(
+    seeds_dev: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    from index.embedders.openvino_ir import openvino_available
+
+    if not openvino_available():
+        pytest.skip("the openvino package is not installed")
+
+    def akhbar(*args: Any, backend: str = "auto", stdin: str | None = None) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "akhbar.cli", *map(str, args)],
+            cwd=ROOT,
+            env={**os.environ, "AKHBAR_EMBEDDING__BACKEND": backend},
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        assert proc.returncode == 0, proc.stderr  # and no abort at exit
+        assert "terminate called" not in proc.stderr
+        return proc.stdout
+
+    questions = "".join(
+        json.dumps({"id": row["id"], "question": row["question"]}, ensure_ascii=False) + "\n"
+        for row in seeds_dev
+    )
+    found: dict[str, dict[str, list[str]]] = {}
+    for backend in ("fp32", "openvino"):
+        index = tmp_path / backend
+        akhbar("index", "build", SEEDS, "--index-dir", index, backend=backend)
+        out = akhbar(
+            *("search", "--batch", "-", "--json", "--k", "3", "--mode", "dense"),
+            *("--index-dir", index),
+            stdin=questions,
+        )
+        rows = [json.loads(line) for line in out.splitlines()]
+        found[backend] = {r["id"]: [h["chunk_id"] for h in r["hits"]] for r in rows}
+    assert len(found["fp32"]) == len(seeds_dev)
+    first = {backend: {q: hits[:1] for q, hits in rows.items()} for backend, rows in found.items()}
+    assert first["openvino"] == first["fp32"]  # the same best passage for every question
