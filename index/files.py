@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -99,8 +100,6 @@ def first_altered_file(
     Returns:
         None when every file matches, else the first bad file and what is wrong with it.
     """
-    import json
-
     stats: dict[str, list[int]] = {}
     for name in sorted(files):
         target = folder / name

@@ -32,7 +32,8 @@ _POOLING = ("mean", "cls")
 STREAMS = 2
 """Inference streams (each with its share of the threads) working on one batch together."""
 
-_compiled: dict[tuple[str, str, int], Any] = {}
+_compiled: dict[tuple[str, str, int], tuple[Any, str]] = {}
+"""Compiled models (with their pooling mode) by export folder or model, precision, threads."""
 _compile_lock = threading.Lock()
 
 
@@ -158,8 +159,6 @@ def export(st: Any, model_id: str, folder: Path) -> Path:
     Raises:
         UnsupportedModelError: A model this backend cannot run.
     """
-    import torch
-
     mode, _ = pooling_of(st)
     ov = _import_openvino()
     folder = Path(folder)
@@ -168,21 +167,14 @@ def export(st: Any, model_id: str, folder: Path) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        example = {
-            k: v
-            for k, v in _features(st, ["passage: تجربة", "passage: مثال أطول قليلا"]).items()
-            if isinstance(v, torch.Tensor)
-        }
-        with torch.inference_mode(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracing warnings about data-dependent branches
-            converted = ov.convert_model(st[0].auto_model, example_input=example)
+        converted, inputs = _convert(ov, st)
         ov.save_model(converted, tmp / IR_XML, compress_to_fp16=False)
         record = {
             "model": model_id,
             "weights": fingerprint(st),
             "openvino": str(ov.get_version()),
             "pooling": mode,
-            "inputs": sorted(example),
+            "inputs": inputs,
             "files": {name: sha256_file(tmp / name) for name in (IR_XML, IR_BIN)},
         }
         (tmp / EXPORT_FILE).write_text(json.dumps(record, indent=1), encoding="utf-8")
@@ -303,8 +295,7 @@ class OpenVINO:
 
         return "bf16" if cpu_has_bf16() else "f32"
 
-    def _compiled(self, st: Any) -> tuple[Any, str, bool]:
-        mode, normalise = pooling_of(st)
+    def _compiled(self, st: Any) -> tuple[Any, str]:
         model_id = self.model_id or f"in-memory:{id(st)}"
         if self.export_root is not None:
             folder = export_dir_for(self.export_root, model_id)
@@ -312,15 +303,16 @@ class OpenVINO:
         else:
             folder, key = None, (model_id, self.precision, self.threads)
         with _compile_lock:
-            compiled = _compiled.get(key)
-            if compiled is None:
+            cached = _compiled.get(key)
+            if cached is None:
+                mode, _ = pooling_of(st)
                 ov = _import_openvino()
                 core = ov.Core()
                 if folder is not None:
                     ensure_export(st, model_id, folder)
                     model = core.read_model(folder / IR_XML)
                 else:
-                    model = _convert_in_memory(ov, st)
+                    model, _ = _convert(ov, st)
                 # Two streams, each a share of the threads, each running half of a batch: on two
                 # cores they encoded 6,799 tokens/s where one stream on whole batches did 5,835
                 # (bench/embedders.py, docs/benchmarks.md).
@@ -334,12 +326,12 @@ class OpenVINO:
                 compiled = core.compile_model(model, "CPU", config)
                 if not _compiled:
                     atexit.register(release_compiled)
-                _compiled[key] = compiled
-        return compiled, mode, normalise
+                cached = _compiled[key] = (compiled, mode)
+        return cached
 
     def encode(self, model: Any, texts: Sequence[str], batch_size: int) -> np.ndarray:
         """See `EncoderBackend.encode`."""
-        compiled, mode, _ = self._compiled(model)
+        compiled, mode = self._compiled(model)
         ov = _import_openvino()
         inputs = {port.get_any_name() for port in compiled.inputs}
         streams = max(1, int(compiled.get_property("NUM_STREAMS")))
@@ -374,12 +366,19 @@ class OpenVINO:
         return out
 
 
-def _convert_in_memory(ov: Any, st: Any) -> Any:
+def _convert(ov: Any, st: Any) -> tuple[Any, list[str]]:
+    """The model's transformer as an OpenVINO model (traced on a short Arabic batch).
+
+    Returns:
+        The converted model and the names of its inputs.
+    """
     import torch
 
     example = {
-        k: v for k, v in _features(st, ["passage: تجربة"]).items() if isinstance(v, torch.Tensor)
+        k: v
+        for k, v in _features(st, ["passage: تجربة", "passage: مثال أطول قليلا"]).items()
+        if isinstance(v, torch.Tensor)
     }
     with torch.inference_mode(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ov.convert_model(st[0].auto_model, example_input=example)
+        warnings.simplefilter("ignore")  # tracing warnings about data-dependent branches
+        return ov.convert_model(st[0].auto_model, example_input=example), sorted(example)
