@@ -67,6 +67,7 @@ class Akhbar:
             self.settings.splitter,
             index_type=self.settings.retrieval.index_type,
             progress=self.progress,
+            embed_buffer=self.settings.embedding.build_buffer,
             cache_dir=self.settings.index_dir,  # the resume cache, for any store
         )
 

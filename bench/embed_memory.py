@@ -3,8 +3,8 @@
 Run: `nice .venv/bin/python bench/embed_memory.py --chunks 4000 [--pad-multiple 1] [--no-trim]
 [--light-first]` (one variant per process: memory is per process). The chunk texts are the first
 N chunks of an index's `chunks.jsonl` (`--index-dir`, e.g. a SaudiNewsNet index built by
-`bench/snn.py`), encoded as `index build` does: buffers of 512 sorted by length, slices of 256,
-batches of `AKHBAR_EMBEDDING__BATCH_SIZE`. Prints RSS after each buffer and chunks/s as JSON.
+`bench/snn.py`), encoded as `index build` does: buffers of `AKHBAR_EMBEDDING__BUILD_BUFFER`
+sorted by length, slices of 256, batches of `AKHBAR_EMBEDDING__BATCH_SIZE`. Prints RSS after each buffer and chunks/s as JSON.
 
 * `--pad-multiple 1`: batches padded to their longest text only (before the fix);
 * `--no-trim`: freed heap memory is not handed back after each slice (before the fix);
@@ -61,8 +61,8 @@ def main() -> None:
     loaded = rss_mb()
     curve = []
     start = time.perf_counter()
-    for a in range(0, len(texts), 512):
-        buffer = texts[a : a + 512]
+    for a in range(0, len(texts), settings.build_buffer):
+        buffer = texts[a : a + settings.build_buffer]
         tokens = emb.count_tokens(buffer)
         order = sorted(range(len(buffer)), key=lambda k: tokens[k])
         for b in range(0, len(order), 256):
@@ -78,6 +78,7 @@ def main() -> None:
                 "chunks": len(texts),
                 "backend": emb.backend.name,
                 "pad_multiple": emb.pad_multiple,
+                "build_buffer": settings.build_buffer,
                 "trim": not args.no_trim,
                 "light_first": args.light_first,
                 "rss_loaded_mb": round(loaded),

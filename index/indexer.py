@@ -143,13 +143,18 @@ class Indexer:
             )
 
     def _embed(
-        self, chunks: Sequence[Chunk], summary: Summary, cache: EmbeddingCache | None = None
+        self,
+        chunks: Sequence[Chunk],
+        summary: Summary,
+        cache: EmbeddingCache | None = None,
+        on_slice: Callable[[], None] | None = None,
     ) -> np.ndarray:
         """Vectors of chunks: cached ones read back, the others embedded and cached.
 
         The missing texts are sorted by length over the whole buffer, so that each batch pads
         little, and embedded in slices; each slice is written to the cache at once, and the
         heap memory its batches freed is handed back, so that memory does not creep up.
+        `on_slice` is called after each slice (the summary's counts are current then).
         """
         dim = self.embeddings.dim
         texts = [c.embed_text() for c in chunks]
@@ -177,8 +182,10 @@ class Indexer:
             if cache is not None:
                 cache.put_many([todo[k] for k in part], vectors)
             release_free_memory()
-        summary.embedded_chunks += len(todo)
-        summary.embedded_tokens += sum(tokens)
+            summary.embedded_chunks += len(part)
+            summary.embedded_tokens += sum(tokens[k] for k in part)
+            if on_slice is not None:
+                on_slice()
         summary.embed_seconds += time.perf_counter() - start
         return out
 
@@ -234,11 +241,18 @@ class Indexer:
             with self.store.begin_write(self._head()) as writer:
                 batch = _Batch(writer, self.embeddings.dim)
 
+                def show_rate() -> None:
+                    elapsed = max(time.perf_counter() - t0, 1e-9)
+                    bar.set_postfix(
+                        chunks_s=f"{(summary.embedded_chunks + summary.cached_chunks) / elapsed:.1f}",
+                        cached=summary.cached_chunks,
+                    )
+
                 def flush() -> None:
                     todo = [
                         c for item in batch.pending if item.vectors is None for c in item.chunks
                     ]
-                    vectors = self._embed(todo, summary, cache)
+                    vectors = self._embed(todo, summary, cache, on_slice=show_rate)
                     pos = 0
                     for item in batch.pending:
                         if item.vectors is None:
@@ -248,11 +262,7 @@ class Indexer:
                     embedded = sum(1 for item in batch.pending if item.new)
                     batch.flush()
                     bar.update(embedded)
-                    elapsed = max(time.perf_counter() - t0, 1e-9)
-                    bar.set_postfix(
-                        chunks_s=f"{(summary.embedded_chunks + summary.cached_chunks) / elapsed:.1f}",
-                        cached=summary.cached_chunks,
-                    )
+                    show_rate()
 
                 try:
                     for record in records:
