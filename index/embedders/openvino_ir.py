@@ -332,36 +332,46 @@ class OpenVINO:
     def encode(self, model: Any, texts: Sequence[str], batch_size: int) -> np.ndarray:
         """See `EncoderBackend.encode`."""
         compiled, mode = self._compiled(model)
-        ov = _import_openvino()
         inputs = {port.get_any_name() for port in compiled.inputs}
         streams = max(1, int(compiled.get_property("NUM_STREAMS")))
         step = max(1, -(-batch_size // streams))  # each stream takes a share of a batch
         order = sorted(range(len(texts)), key=lambda k: -len(texts[k]))
         out = np.zeros((len(texts), int(model.get_embedding_dimension())), dtype=np.float32)
-        failures: list[BaseException] = []
+        # One infer request a stream, started and waited for from this thread: no Python
+        # callback runs on OpenVINO's threads (one that waits for the GIL there deadlocks the
+        # process when a compiled model is released while this thread holds it).
+        requests = [compiled.create_infer_request() for _ in range(streams)]
+        running: list[tuple[Any, list[int], np.ndarray] | None] = [None] * streams
 
-        def pooled(request: Any, job: tuple[list[int], np.ndarray]) -> None:
-            part, mask = job
-            try:
-                hidden = request.get_output_tensor(0).data
-                if mode == "mean":
-                    summed = np.einsum("bt,btd->bd", mask, hidden)
-                    out[part] = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-                else:
-                    out[part] = hidden[:, 0, :]
-            except BaseException as exc:  # raised again below, in the caller's thread
-                failures.append(exc)
+        def collect(slot: int) -> None:
+            job = running[slot]
+            if job is None:
+                return
+            request, part, mask = job
+            running[slot] = None
+            request.wait()
+            hidden = request.get_output_tensor(0).data
+            if mode == "mean":
+                summed = np.einsum("bt,btd->bd", mask, hidden)
+                out[part] = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+            else:
+                out[part] = hidden[:, 0, :]
 
-        queue = ov.AsyncInferQueue(compiled, streams)
-        queue.set_callback(pooled)
-        for start in range(0, len(order), step):
-            part = order[start : start + step]
-            feats = _features(model, [texts[k] for k in part])
-            feed = {k: np.asarray(v.numpy()) for k, v in feats.items() if k in inputs}
-            queue.start_async(feed, (part, feed["attention_mask"].astype(np.float32)))
-        queue.wait_all()
-        if failures:
-            raise failures[0]
+        try:
+            for n, start in enumerate(range(0, len(order), step)):
+                slot = n % streams
+                part = order[start : start + step]
+                feats = _features(model, [texts[k] for k in part])
+                feed = {k: np.asarray(v.numpy()) for k, v in feats.items() if k in inputs}
+                collect(slot)  # the request's previous share, before it takes this one
+                requests[slot].start_async(feed)
+                running[slot] = (requests[slot], part, feed["attention_mask"].astype(np.float32))
+            for slot in range(streams):
+                collect(slot)
+        finally:
+            for job in running:  # after an error: let nothing run on into freed buffers
+                if job is not None:
+                    job[0].wait()
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
 

@@ -163,3 +163,37 @@ def test_export_folders_differ_per_model(tmp_path: Path) -> None:
     b = export_dir_for(tmp_path, "/models/other model")
     assert a != b and a.parent == b.parent == tmp_path
     assert "/" not in a.name and " " not in b.name
+
+
+@pytest.mark.slow
+def test_a_process_that_encoded_with_openvino_exits() -> None:
+    # A Python callback on OpenVINO's threads once deadlocked the exit (the compiled model's
+    # threads were joined while they waited for the GIL): half to most such processes hung,
+    # so five in a row exiting is what shows it gone.
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from akhbar.settings import Settings\n"
+        "from index.embeddings import make_embeddings\n"
+        "emb = make_embeddings(Settings().embedding)\n"
+        "vectors = emb.encode_passages(['نص رقم %d عن الأخبار' % i for i in range(70)])\n"
+        "print(emb.backend.name, vectors.shape[0])\n"
+    )
+    # The product's own export (made by `make install`, as the CLI tests use it).
+    env = {**os.environ, "AKHBAR_EMBEDDING__BACKEND": "openvino"}
+    for _ in range(5):
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-c", script],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail("the process did not exit after encoding with openvino")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert proc.stdout.split() == ["openvino", "70"]
+        assert "terminate called" not in proc.stderr
