@@ -50,6 +50,8 @@ YEAR = re.compile(r"(?<![0-9\u0660-\u0669])(1[5-9][0-9]{2}|20[0-2][0-9])(?![0-9\
 # Window sizes and shortlist lengths tried (the ranker is refitted for each).
 GRID_MAX_WORDS = (25, 30)
 GRID_SHORTLIST = (4, 6)
+# Longest answers tried for questions without a typed answer (kept only if the median holds).
+GRID_UNTYPED_WORDS = (25, 30, 35, 40)
 # Steps of the coordinate search on the ranker's weights (after the fits).
 STEPS = (-0.4, -0.15, -0.05, 0.05, 0.15, 0.4)
 
@@ -184,6 +186,15 @@ def window_labels(case: Case, windows: Any, answerer: Any = None) -> np.ndarray:
             text = normalize(windows.hits[c.hit_index].text[c.start : c.end])
         out.append(any(g in text for g in case.golds))
     return np.array(out, dtype=bool)
+
+
+def forget_answers(cases: list[Case]) -> None:
+    """Drop the finished answers remembered in the cases' windows (after the answer length
+    changes; the ranker's weights do not change them)."""
+    for case in cases:
+        for windows in case.windows.values():
+            if windows is not None:
+                windows.finished.clear()
 
 
 def shortlist_of(answerer: Any, windows: Any) -> list[int]:
@@ -549,6 +560,28 @@ def main() -> None:
                         search_log.append({"sweep": sweep, name: step, "contains": round(s, 4)})
                         print(f"  {name} {step:+}: {s:.3f}", file=sys.stderr)
 
+        # How long an answer without a typed span («ما هو/كيف…») may run on: the longest
+        # that holds more gold answers while the median answer stays within `--answer-words`.
+        for words in GRID_UNTYPED_WORDS:
+            if words < config.answer_words:
+                continue
+            trial = replace(config, answer_words_untyped=words)
+            forget_answers(train_answerable)
+            rows = run(cache, trial, train_answerable)
+            s = sum(r["contains"] for r in rows) / len(rows)
+            median = float(np.median([r["words"] for r in rows if r["words"]]))
+            search_log.append(
+                {"answer_words_untyped": words, "contains": round(s, 4), "median": median}
+            )
+            print(
+                f"  answer_words_untyped={words}: {s:.3f}, median {median:.0f} words",
+                file=sys.stderr,
+            )
+            if s > best + 0.5 / len(train_answerable) and median <= args.answer_words:
+                best, config = s, trial
+
+        forget_answers(train_answerable)
+
         # Refusal model.
         rows = run(cache, config, train)
         usable = [r for r in rows if r["features"] is not None]
@@ -583,6 +616,7 @@ def main() -> None:
         in (
             "max_words",
             "answer_words",
+            "answer_words_untyped",
             "shortlist",
             "rank_bias",
             "rank_weights",

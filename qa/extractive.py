@@ -111,6 +111,10 @@ class ExtractiveConfig:
     max_words: int = 25
     min_words: int = 4
     answer_words: int = 25
+    # Questions without a typed answer («ما هو/كيف/لماذا…»: a definition, a manner, a cause) are
+    # answered with a clause, often longer: their answer may run on into the next clauses of
+    # the passage up to this many words.
+    answer_words_untyped: int = 25
     dense_fallback: float = 0.5
     shortlist: int = 4
     # Window ranker: a linear score over `RANK_FEATURES` picks the shortlist, then
@@ -595,6 +599,22 @@ class ExtractiveAnswerer:
                     focus = nxt
                     best.end = after[1]
                     best_idx = [*best_idx, after[2]]
+        elif (
+            not windows.typed_question
+            and self.config.answer_words_untyped > self.config.answer_words
+        ):
+            # A clause-long answer: run on into the next clauses while they fit.
+            limit = self.config.answer_words_untyped
+            words = len(_WORD.findall(hit.text, best.start, best.end))
+            while True:
+                after = self._next_unit(units, best)
+                if after is None:
+                    break
+                more = len(_WORD.findall(hit.text, after[0], after[1]))
+                if words + more > limit:
+                    break
+                words += more
+                best.end = after[1]
         term_list, weights = windows.term_list, windows.weights
         span_credit = windows.credit[best_idx].max(axis=0)
         # In a follow-up, what the last answer said is known already: it need not be repeated.
@@ -655,7 +675,8 @@ class ExtractiveAnswerer:
 
         Without a focus, the window is cut to the words around the question's words.
         """
-        limit = self.config.answer_words
+        typed = question.qtype in TYPED and not question.latin
+        limit = self.config.answer_words if typed else self.config.answer_words_untyped
         start, end = best.start, best.end
         if best.focus is not None and best.lead is None:
             start, end = min(start, best.focus[0]), max(end, best.focus[1])

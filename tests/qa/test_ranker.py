@@ -70,3 +70,39 @@ def test_fitted_ranker_weights_are_read_from_the_params_file(tmp_path: Path) -> 
     question = analyse("كم بلغت تكلفة المستشفى الجديد في زغوان؟")
     result = ExtractiveAnswerer(config).extract(question, [OTHER, NAMED], None, None, idf)
     assert result.spans[0].hit_index == 0
+
+
+DEFINITION = hit(
+    "c.txt",
+    "الطاقة الشمسية في الجنوب",
+    "محطة زغوان الشمسية هي أكبر محطة لتوليد الكهرباء من الشمس في البلاد، "
+    "تمتد على مساحة مئة هكتار قرب المدينة، "
+    "وتزود نحو أربعين ألف منزل بالكهرباء منذ افتتاحها، "
+    "وقد بنتها شركة ناصيف للطاقة بتمويل من صندوق التنمية. "
+    "ويعمل فيها مئتا مهندس وعامل من أبناء الجهة طوال السنة.",
+)
+
+
+def test_an_untyped_answer_runs_on_into_the_next_clauses_a_typed_one_does_not() -> None:
+    config = load_config()
+    assert config.answer_words_untyped > config.answer_words  # as fitted
+    what = analyse("ما هي محطة زغوان الشمسية؟")
+    answerer = ExtractiveAnswerer(config)
+    span = answerer.extract(what, [DEFINITION], None, None, idf).spans[0]
+    a, b = span.answer or (span.start, span.end)
+    answer = DEFINITION.text[a:b]
+    # The definition and what follows it, cut to the untyped length; never past it.
+    assert answer.startswith("محطة زغوان الشمسية هي أكبر محطة")
+    assert "أربعين ألف منزل" in answer
+    assert config.answer_words < len(answer.split()) <= config.answer_words_untyped
+    # The same passage with the shorter limit gives a shorter answer.
+    short = ExtractiveAnswerer(load_config(answer_words_untyped=config.answer_words))
+    span = short.extract(what, [DEFINITION], None, None, idf).spans[0]
+    a, b = span.answer or (span.start, span.end)
+    assert len(DEFINITION.text[a:b].split()) <= config.answer_words
+    # A typed question (how many) keeps its short answer around the number.
+    many = analyse("كم منزلا تزود محطة زغوان الشمسية بالكهرباء؟")
+    span = answerer.extract(many, [DEFINITION], None, None, idf).spans[0]
+    a, b = span.answer or (span.start, span.end)
+    assert "أربعين ألف" in DEFINITION.text[a:b]
+    assert len(DEFINITION.text[a:b].split()) <= config.answer_words
