@@ -13,6 +13,9 @@ rotated order), so that other jobs on a shared CPU slow them alike:
   BM25, atomic write) with each backend, as tokens/s of real tokens over the whole wall time.
 * **ARCD-train**: the 231 passages indexed with each backend, the 693 questions searched
   (dense and hybrid): recall@5 of the gold passage.
+
+`--hide-bf16` runs as on a CPU without bf16 instructions (the flags are hidden from akhbar's
+check): no bf16 backend, OpenVINO compiled in f32, as `auto` would compare them there.
 """
 
 from __future__ import annotations
@@ -96,6 +99,11 @@ def main() -> None:
     parser.add_argument(
         "--recall-from", type=Path, help="Take ARCD recall from an earlier run's JSON."
     )
+    parser.add_argument(
+        "--hide-bf16",
+        action="store_true",
+        help="Act as on a CPU without bf16 instructions: no bf16 backend, OpenVINO in f32.",
+    )
     parser.add_argument("--out", type=Path, default=OUT / "embedders.json")
     parser.add_argument(
         "--threads",
@@ -112,14 +120,22 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from index.embedders.torch_bf16 import cpu_flags, cpu_has_bf16
+    from index.embedders import torch_bf16
+    from index.embedders.torch_bf16 import BF16_FLAGS, cpu_flags, cpu_has_bf16
+
+    if args.hide_bf16:
+        real_flags = cpu_flags()
+        torch_bf16.cpu_flags = lambda *_: real_flags - BF16_FLAGS  # type: ignore[assignment]
     from index.splitter import Splitter
 
     result: dict[str, Any] = {
         "machine": {
             "cpu": platform.processor() or platform.machine(),
-            "bf16_flags": sorted(cpu_flags() & {"avx512_bf16", "amx_bf16", "avx512_vnni"}),
+            "bf16_flags": sorted(
+                torch_bf16.cpu_flags() & {"avx512_bf16", "amx_bf16", "avx512_vnni"}
+            ),
             "bf16": cpu_has_bf16(),
+            "bf16_hidden": args.hide_bf16,
             "torch": torch.__version__,
             "openvino": _version("openvino"),
             "threads": torch.get_num_threads(),
