@@ -111,9 +111,9 @@ class ExtractiveConfig:
     max_words: int = 25
     min_words: int = 4
     answer_words: int = 25
-    # Questions without a typed answer («ما هو/كيف/لماذا…»: a definition, a manner, a cause) are
-    # answered with a clause, often longer: their answer may run on into the next clauses of
-    # the passage up to this many words.
+    # Questions without a typed answer («ما هو/كيف…»: a definition, a manner) are answered with
+    # a clause, often longer: their answer may run on into the next clauses of the passage up
+    # to this many words.
     answer_words_untyped: int = 25
     dense_fallback: float = 0.5
     shortlist: int = 4
@@ -179,6 +179,14 @@ def load_config(path: Path | None = None, **overrides: Any) -> ExtractiveConfig:
     values = {k: v for k, v in values.items() if k in known}
     values.update({k: v for k, v in overrides.items() if v is not None})
     return ExtractiveConfig(**values)
+
+
+def _asks_typed(question: Question) -> bool:
+    """Whether the question asks for a typed answer (a name, number, date, place, cause...).
+
+    An English question shares no words with the passage to anchor such a span on: it is not.
+    """
+    return question.qtype in TYPED and not question.latin
 
 
 def _near(a: str, b: str) -> bool:
@@ -424,8 +432,7 @@ class ExtractiveAnswerer:
         rel = own_w / float(own_w.max()) if own_idx and float(own_w.max()) > 0 else own_w
         rare_idx = [own_idx[i] for i in np.argsort(-own_w, kind="stable")[:2]]
         # Whether each unit holds an answer of the asked kind (a number, date, place, name...).
-        # (An English question shares no words with the passage to anchor a span on.)
-        typed_question = question.qtype in TYPED and not question.latin
+        typed_question = _asks_typed(question)
         unit_typed = []
         for h, a, b in units:
             found_focus = find_focus(question, hits[h].text, a, b, idf) if typed_question else None
@@ -675,7 +682,7 @@ class ExtractiveAnswerer:
 
         Without a focus, the window is cut to the words around the question's words.
         """
-        typed = question.qtype in TYPED and not question.latin
+        typed = _asks_typed(question)
         limit = self.config.answer_words if typed else self.config.answer_words_untyped
         start, end = best.start, best.end
         if best.focus is not None and best.lead is None:
