@@ -4,7 +4,8 @@ Run: `nice .venv/bin/python bench/embed_memory.py --chunks 4000 [--pad-multiple 
 [--light-first]` (one variant per process: memory is per process). The chunk texts are the first
 N chunks of an index's `chunks.jsonl` (`--index-dir`, e.g. a SaudiNewsNet index built by
 `bench/snn.py`), encoded as `index build` does: buffers of `AKHBAR_EMBEDDING__BUILD_BUFFER`
-sorted by length, slices of 256, batches of `AKHBAR_EMBEDDING__BATCH_SIZE`. Prints RSS after each buffer and chunks/s as JSON.
+sorted by length, slices of 256, batches of `AKHBAR_EMBEDDING__BATCH_SIZE`. Prints RSS after
+each buffer and chunks/s as JSON.
 
 * `--pad-multiple 1`: batches padded to their longest text only (before the fix);
 * `--no-trim`: freed heap memory is not handed back after each slice (before the fix);
