@@ -195,7 +195,7 @@ def strip_clitics(word: str) -> str:
     return word
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """Stem one normalised word for lexical matching (Snowball Arabic; Latin words lower-cased).
 

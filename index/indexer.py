@@ -206,13 +206,12 @@ class Indexer:
         )
 
     def _commit(self, writer: GenerationWriter, batch: _Batch, summary: Summary) -> None:
-        """Make what the writer holds live, with the manifest of the articles it was given."""
+        """Make what the writer holds live (its documents are the articles it was given)."""
         manifest = self._head()
-        manifest.documents = batch.entries
         manifest.chunks = batch.rows
         manifest.index_type = choose_index_type(self.index_type, batch.rows)
         writer.commit(manifest)
-        summary.documents = len(batch.entries)
+        summary.documents = batch.articles
         summary.chunks = batch.rows
 
     def _update(
@@ -236,8 +235,8 @@ class Indexer:
                 else None
             )
             bar = self._progress_bar(paths)
-            # New generation: each flushed batch goes to the writer and is dropped; only the
-            # articles' manifest entries stay in memory.
+            # New generation: each flushed batch goes to the writer and is dropped (the
+            # writer keeps the articles' manifest entries; what stays here is their ids).
             with self.store.begin_write(self._head()) as writer:
                 batch = _Batch(writer, self.embeddings.dim)
 
@@ -300,7 +299,7 @@ class Indexer:
                     bar.close()
                     if cache is not None:
                         cache.close()
-                if not batch.entries and not keep_others:
+                if not batch.articles and not keep_others:
                     raise NoArticlesError(
                         "no article could be read from the given paths"
                         + (f" ({len(summary.skipped)} skipped)" if summary.skipped else "")
@@ -414,12 +413,11 @@ class Indexer:
                         if batch.held >= self.embed_buffer:
                             batch.flush()
                 batch.flush()
-                head.documents = batch.entries
                 head.chunks = batch.rows
                 head.index_type = choose_index_type(self.index_type, batch.rows)
                 writer.commit(head)
         summary.removed = list(doc_ids)
-        summary.documents = len(batch.entries)
+        summary.documents = batch.articles
         summary.chunks = batch.rows
         summary.seconds = time.perf_counter() - t0
         return summary
@@ -439,15 +437,15 @@ class _Item:
 class _Batch:
     """Articles on their way to a `GenerationWriter`, handed over a batch at a time.
 
-    What it keeps after a flush is each article's manifest entry (hash, title, source, chunk
-    count) and the row count: the articles, chunks and vectors are the writer's.
+    What it keeps after a flush is the article and row counts: the articles, their manifest
+    entries (hash, title, source, chunk count), chunks and vectors are the writer's.
     """
 
     def __init__(self, writer: GenerationWriter, dim: int) -> None:
         self.writer = writer
         self.dim = dim
         self.pending: list[_Item] = []
-        self.entries: dict[str, DocEntry] = {}
+        self.articles = 0
         self.rows = 0
         self.held = 0
         self.to_embed = 0
@@ -481,7 +479,7 @@ class _Batch:
             for item in self.pending
         }
         self.writer.add(articles, chunks, vectors, entries)
-        self.entries.update(entries)
+        self.articles += len(entries)
         self.rows += len(chunks)
         self.pending, self.held, self.to_embed = [], 0, 0
 

@@ -106,8 +106,9 @@ class GenerationWriter(Protocol):
         """Make what was added the live index, atomically.
 
         Args:
-            manifest: The generation's manifest; its documents and chunk count must be what
-                was added.
+            manifest: The generation's manifest; its chunk count must be what was added, and
+                so must its documents when it lists any. The generation's documents are the
+                articles added with their entries, which the writer keeps out of memory.
 
         Returns:
             The new generation (a folder, a generation name).
@@ -173,8 +174,8 @@ class Store(Protocol):
         """Start a new generation to be filled batch by batch (call under `lock()`).
 
         Args:
-            manifest: Model, dimension and splitter of the generation (its documents, chunk
-                count and index type are given to `commit`).
+            manifest: Model, dimension and splitter of the generation (its chunk count and
+                index type are given to `commit`; its documents are the articles added).
 
         Returns:
             The writer; nothing is live until its `commit`.

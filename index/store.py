@@ -63,6 +63,10 @@ class Manifest:
         """Plain JSON form."""
         return asdict(self)
 
+    def header_json(self) -> dict[str, Any]:
+        """Plain JSON form without the documents (which may be far bigger than the rest)."""
+        return {k: v for k, v in self.__dict__.items() if k != "documents"}
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
         """Parse, checking the format version.

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -35,6 +35,7 @@ _CURRENT = "CURRENT"
 _LOCK = ".lock"
 _RAW_VECTORS = "vectors.f32"
 _RAW_TERMS = "terms.i32"
+_RAW_ENTRIES = "documents.part.jsonl"
 _ADD_ROWS = 65_536
 
 
@@ -316,14 +317,36 @@ class IndexStore:
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def _write_manifest(fh: TextIO, manifest: Manifest, entries: Path) -> None:
+    """Write `manifest.json` with the documents read line by line from the writer's entries file.
+
+    The result is the JSON of `Manifest.to_json()` (the documents in the order added) without
+    holding one object per article in memory.
+    """
+    fh.write("{\n")
+    for key, value in manifest.header_json().items():
+        fh.write(f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n")
+    fh.write(' "documents": {')
+    sep = "\n"
+    with entries.open(encoding="utf-8") as lines:
+        for line in lines:
+            doc_id, entry = json.loads(line)
+            fh.write(f"{sep}  {json.dumps(doc_id, ensure_ascii=False)}: ")
+            fh.write(json.dumps(entry, ensure_ascii=False))
+            sep = ",\n"
+    fh.write("\n }\n}\n")
+
+
 class FaissGenerationWriter:
     """A generation of the FAISS store written batch by batch into `.tmp-gen-<n>/`.
 
-    Chunk and article rows go straight to `chunks.jsonl` and `docs.jsonl`, vectors to a raw
-    float32 file and the chunks' terms, as integer ids, to `index.lexical.LexicalBuilder`:
-    what was added is on disk, not in memory. `commit` builds the FAISS index from the
-    memory-mapped vectors (in slices; the index itself holds every vector, as it must to be
-    saved and searched), builds BM25, writes the manifest, flushes everything to disk, renames
+    Chunk and article rows go straight to `chunks.jsonl` and `docs.jsonl`, the articles'
+    manifest entries to a file of their own, vectors to a raw float32 file and the chunks'
+    terms, as integer ids, to `index.lexical.LexicalBuilder`: what was added is on disk, not
+    in memory (but for the set of article ids, which catches an article given twice).
+    `commit` builds the FAISS index from the memory-mapped vectors (in slices; the index
+    itself holds every vector, as it must to be saved and searched), builds BM25, writes the
+    manifest with the entries streamed from their file, flushes everything to disk, renames
     the folder into place and swaps `CURRENT` (`IndexStore`'s atomic publication). Until then
     the live index is untouched; `abort` removes the folder, and a crash leaves a stale
     `.tmp-` folder that the next writer removes.
@@ -341,6 +364,7 @@ class FaissGenerationWriter:
         self._done = False
         self._chunks = (self.tmp / "chunks.jsonl").open("w", encoding="utf-8")
         self._docs = (self.tmp / "docs.jsonl").open("w", encoding="utf-8")
+        self._entries = (self.tmp / _RAW_ENTRIES).open("w", encoding="utf-8")
         self._vectors = (self.tmp / _RAW_VECTORS).open("wb")
         self._lexical = LexicalBuilder(self.tmp / _RAW_TERMS)
 
@@ -388,6 +412,8 @@ class FaissGenerationWriter:
                 "meta": a.meta,
             }
             self._docs.write(json.dumps(row, ensure_ascii=False) + "\n")
+            entry = entries[a.doc_id]
+            self._entries.write(json.dumps([a.doc_id, entry.__dict__], ensure_ascii=False) + "\n")
         for c in chunks:
             self._chunks.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
         self._vectors.write(np.ascontiguousarray(vectors).tobytes())
@@ -395,7 +421,7 @@ class FaissGenerationWriter:
         self.rows += len(chunks)
 
     def _close_files(self) -> None:
-        for fh in (self._chunks, self._docs, self._vectors):
+        for fh in (self._chunks, self._docs, self._entries, self._vectors):
             if not fh.closed:
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -405,14 +431,17 @@ class FaissGenerationWriter:
         """Finish the generation and make it live atomically.
 
         Args:
-            manifest: Its manifest: documents and chunk count must be what was added.
+            manifest: Its manifest: the chunk count must be what was added, and so must its
+                documents when it lists any (the generation's documents are those added).
 
         Returns:
             The new generation's folder.
         """
         if self._done:
             raise ValueError("this generation was already committed or aborted")
-        if manifest.chunks != self.rows or set(manifest.documents) != self.doc_ids:
+        if manifest.chunks != self.rows or (
+            manifest.documents and set(manifest.documents) != self.doc_ids
+        ):
             raise ValueError(
                 f"the manifest lists {len(manifest.documents)} articles and {manifest.chunks} "
                 f"chunks, but {len(self.doc_ids)} articles and {self.rows} chunks were added"
@@ -432,10 +461,12 @@ class FaissGenerationWriter:
         del index
         raw.unlink()
         self._lexical.build().save(self.tmp / "lexical")
+        entries = self.tmp / _RAW_ENTRIES
         with (self.tmp / "manifest.json").open("w", encoding="utf-8") as fh:
-            json.dump(manifest.to_json(), fh, ensure_ascii=False, indent=1)
+            _write_manifest(fh, manifest, entries)
             fh.flush()
             os.fsync(fh.fileno())
+        entries.unlink()
         final = self.store._publish(self.tmp, self.name)
         self._done = True
         log.info("index written: %s (%d chunks)", final, self.rows)
@@ -446,7 +477,7 @@ class FaissGenerationWriter:
         if self._done:
             return
         self._done = True
-        for fh in (self._chunks, self._docs, self._vectors):
+        for fh in (self._chunks, self._docs, self._entries, self._vectors):
             fh.close()
         self._lexical.close()
         shutil.rmtree(self.tmp, ignore_errors=True)

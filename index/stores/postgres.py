@@ -711,14 +711,17 @@ class PostgresGenerationWriter:
         """Remove the live articles not given, record the generation and commit.
 
         Args:
-            manifest: Its manifest: documents and chunk count must be what was added.
+            manifest: Its manifest: the chunk count must be what was added, and so must its
+                documents when it lists any (the generation's documents are those added).
 
         Returns:
             The new generation (`pg-<n>`).
         """
         if self._done:
             raise ValueError("this generation was already committed or aborted")
-        if manifest.chunks != self.rows or set(manifest.documents) != self.seen:
+        if manifest.chunks != self.rows or (
+            manifest.documents and set(manifest.documents) != self.seen
+        ):
             raise ValueError(
                 f"the manifest lists {len(manifest.documents)} articles and {manifest.chunks} "
                 f"chunks, but {len(self.seen)} articles and {self.rows} chunks were added"
@@ -735,8 +738,7 @@ class PostgresGenerationWriter:
                     f"{self.rows}; nothing was changed; rebuild with "
                     "`akhbar index build PATH --rebuild`"
                 )
-            head = manifest.to_json()
-            head.pop("documents", None)
+            head = manifest.header_json()
             conn.execute(
                 f"INSERT INTO {t('generations')} (gen, manifest, documents, chunks, total_terms) "
                 "VALUES (%s, %s, %s, %s, %s)",
