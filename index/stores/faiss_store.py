@@ -1,11 +1,13 @@
 """The on-disk index: FAISS vectors, BM25, chunks and articles in one folder, written atomically.
 
 Layout: `<index_dir>/CURRENT` names the live generation folder `gen-<n>/`, which holds
-`manifest.json`, `vectors.faiss`, `chunks.jsonl`, `docs.jsonl` and `lexical/`. A writer builds
-a new generation in a temporary folder, batch by batch (`FaissGenerationWriter`: rows and
-vectors go to disk as they come), renames it into place and then swaps `CURRENT` with
-`os.replace`, so a reader (or a crash at any point) sees the old index or the new one, never a
-mix. Writers take a file lock; stale temporary folders are removed by the next writer.
+`manifest.json`, `vectors.faiss`, `chunks.jsonl`, `docs.jsonl` (each with a `.offsets` file:
+where each row starts, so that a reader parses only the rows a question needs) and `lexical/`.
+A writer builds a new generation in a temporary folder, batch by batch
+(`FaissGenerationWriter`: rows and vectors go to disk as they come), renames it into place and
+then swaps `CURRENT` with `os.replace`, so a reader (or a crash at any point) sees the old index
+or the new one, never a mix. Writers take a file lock; stale temporary folders are removed by
+the next writer.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from index.lexical import LexicalBuilder, LexicalIndex
 from index.reader import Article
 from index.splitter import Chunk
 from index.store import DocEntry, Manifest
+from index.stores.jsonl_rows import JsonlDocs, JsonlRows, OffsetsWriter, read_offsets
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +82,8 @@ class Snapshot:
         self,
         path: Path,
         manifest: Manifest,
-        chunks: list[dict[str, Any]],
-        docs: dict[str, dict[str, Any]],
+        chunks: Sequence[dict[str, Any]],
+        docs: Mapping[str, dict[str, Any]],
         faiss_index: Any,
         lexical: LexicalIndex,
     ) -> None:
@@ -216,9 +219,20 @@ class IndexStore:
         manifest = self.read_manifest()
         path = self.current_path()
         fix = "rebuild it with `akhbar index build PATH --rebuild`"
+        chunks: Sequence[dict[str, Any]]
+        docs: Mapping[str, dict[str, Any]]
         try:
-            chunks = _read_jsonl(path / "chunks.jsonl")
-            docs = {d["doc_id"]: d for d in _read_jsonl(path / "docs.jsonl")}
+            chunk_offsets = read_offsets(path / "chunks.jsonl", manifest.chunks)
+            doc_offsets = read_offsets(path / "docs.jsonl", len(manifest.documents))
+            if chunk_offsets is not None and doc_offsets is not None:
+                # Rows are parsed when a question reads them.
+                chunks = JsonlRows(path / "chunks.jsonl", chunk_offsets)
+                docs = JsonlDocs(
+                    JsonlRows(path / "docs.jsonl", doc_offsets), list(manifest.documents)
+                )
+            else:  # written before the offsets were recorded: read whole
+                chunks = _read_jsonl(path / "chunks.jsonl")
+                docs = {d["doc_id"]: d for d in _read_jsonl(path / "docs.jsonl")}
             index = faiss.read_index(str(path / "vectors.faiss"))
             lexical = LexicalIndex.load(path / "lexical", len(chunks))
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
@@ -230,7 +244,7 @@ class IndexStore:
             )
         if index.ntotal and index.d != manifest.dim:
             raise IndexCorruptError(f"index vectors have dimension {index.d}, not {manifest.dim}")
-        if set(docs) != set(manifest.documents):
+        if not isinstance(docs, JsonlDocs) and set(docs) != set(manifest.documents):
             raise IndexCorruptError(f"index in {path}: article store and manifest disagree; {fix}")
         return Snapshot(path, manifest, chunks, docs, index, lexical)
 
@@ -362,8 +376,8 @@ class FaissGenerationWriter:
         self.rows = 0
         self.doc_ids: set[str] = set()
         self._done = False
-        self._chunks = (self.tmp / "chunks.jsonl").open("w", encoding="utf-8")
-        self._docs = (self.tmp / "docs.jsonl").open("w", encoding="utf-8")
+        self._chunks = OffsetsWriter(self.tmp / "chunks.jsonl")
+        self._docs = OffsetsWriter(self.tmp / "docs.jsonl")
         self._entries = (self.tmp / _RAW_ENTRIES).open("w", encoding="utf-8")
         self._vectors = (self.tmp / _RAW_VECTORS).open("wb")
         self._lexical = LexicalBuilder(self.tmp / _RAW_TERMS)
@@ -397,31 +411,37 @@ class FaissGenerationWriter:
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
         if len(vectors) and vectors.shape[1] != self.dim:
             raise ValueError(f"vectors of dimension {vectors.shape[1]}, not {self.dim}")
+        rows = []
         for a in articles:
             if a.doc_id in self.doc_ids:
                 raise ValueError(f"article {a.doc_id!r} given twice")
             self.doc_ids.add(a.doc_id)
-            row = {
-                "doc_id": a.doc_id,
-                "title": entries[a.doc_id].title,
-                "article_title": a.title,
-                "text": a.text,
-                "url": a.url,
-                "date": a.date,
-                "source": a.source,
-                "meta": a.meta,
-            }
-            self._docs.write(json.dumps(row, ensure_ascii=False) + "\n")
+            rows.append(
+                {
+                    "doc_id": a.doc_id,
+                    "title": entries[a.doc_id].title,
+                    "article_title": a.title,
+                    "text": a.text,
+                    "url": a.url,
+                    "date": a.date,
+                    "source": a.source,
+                    "meta": a.meta,
+                }
+            )
             entry = entries[a.doc_id]
             self._entries.write(json.dumps([a.doc_id, entry.__dict__], ensure_ascii=False) + "\n")
-        for c in chunks:
-            self._chunks.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+        # The articles' rows, their manifest entries and so the manifest's documents share
+        # one order, which is how a reader finds an article's row (`JsonlDocs`).
+        self._docs.write(rows)
+        self._chunks.write([c.to_dict() for c in chunks])
         self._vectors.write(np.ascontiguousarray(vectors).tobytes())
         self._lexical.add(c.embed_text() for c in chunks)
         self.rows += len(chunks)
 
     def _close_files(self) -> None:
-        for fh in (self._chunks, self._docs, self._entries, self._vectors):
+        self._chunks.finish()
+        self._docs.finish()
+        for fh in (self._entries, self._vectors):
             if not fh.closed:
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -477,7 +497,9 @@ class FaissGenerationWriter:
         if self._done:
             return
         self._done = True
-        for fh in (self._chunks, self._docs, self._entries, self._vectors):
+        self._chunks.close()
+        self._docs.close()
+        for fh in (self._entries, self._vectors):
             fh.close()
         self._lexical.close()
         shutil.rmtree(self.tmp, ignore_errors=True)

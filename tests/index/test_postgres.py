@@ -137,7 +137,7 @@ def test_offsets_and_articles_are_exact(pg_app: Any, tmp_path: Path) -> None:
     pg_app.build([corpus(tmp_path)])
     snap = pg_app.store.open()
     faiss = fake_store_snapshot(pg_app, tmp_path)
-    assert [c for c in snap.chunks] == faiss.chunks
+    assert [c for c in snap.chunks] == list(faiss.chunks)
     assert dict(snap.docs) == faiss.docs
     for chunk in snap.chunks:
         text = snap.docs[chunk["doc_id"]]["text"]
