@@ -64,7 +64,7 @@ def test_a_damaged_row_is_a_clear_error_when_read(tmp_path: Path) -> None:
     assert offsets is not None
     rows = JsonlRows(path, offsets)
     assert rows[0] == ROWS[0]
-    with pytest.raises(IndexCorruptError, match="row 1 .*rebuild"):
+    with pytest.raises(IndexCorruptError, match=r"row 1 .*rebuild"):
         rows[1]
 
 
