@@ -416,10 +416,11 @@ class FaissGenerationWriter:
             if a.doc_id in self.doc_ids:
                 raise ValueError(f"article {a.doc_id!r} given twice")
             self.doc_ids.add(a.doc_id)
+            entry = entries[a.doc_id]
             rows.append(
                 {
                     "doc_id": a.doc_id,
-                    "title": entries[a.doc_id].title,
+                    "title": entry.title,
                     "article_title": a.title,
                     "text": a.text,
                     "url": a.url,
@@ -428,7 +429,6 @@ class FaissGenerationWriter:
                     "meta": a.meta,
                 }
             )
-            entry = entries[a.doc_id]
             self._entries.write(json.dumps([a.doc_id, entry.__dict__], ensure_ascii=False) + "\n")
         # The articles' rows, their manifest entries and so the manifest's documents share
         # one order, which is how a reader finds an article's row (`JsonlDocs`).
