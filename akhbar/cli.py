@@ -515,6 +515,9 @@ def model_build(
         e5.build_model_folder(folder)
         e5.verify_model_folder(folder)
         embeddings = make_embeddings(settings.model_copy(update={"model_dir": folder}))
+        # The numpy runtime first: it builds (and checks) the quick tokenizer's tables, so
+        # that the first one-shot question does not pay for them.
+        embeddings.warm_up_quick()
         e5.known_answer_check(embeddings.st)
         typer.echo(f"model ready and checked: {folder}")
         _ = embeddings.backend

@@ -78,6 +78,13 @@ class EmbeddingSettings(BaseModel):
             "Where the `auto` backend check is remembered (per model, CPU, torch and OpenVINO)."
         ),
     )
+    tokenizer_cache: Path = Field(
+        default=DATA_DIR / "tokenizers",
+        description=(
+            "Where the quick tokenizer for one-shot questions keeps the model's pieces (one "
+            "small file per tokenizer.json, built once and checked against the real tokenizer)."
+        ),
+    )
     export_dir: Path = Field(
         default=DATA_DIR / "models" / "exports",
         description=(

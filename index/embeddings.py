@@ -46,6 +46,7 @@ class SentenceEmbeddings(Embeddings):
         backend: str = "fp32",
         backend_cache: Path | None = None,
         export_root: Path | None = None,
+        tokenizer_cache: Path | None = None,
     ) -> None:
         """Describe the model; nothing is loaded until first use (see `warm_up`).
 
@@ -63,6 +64,8 @@ class SentenceEmbeddings(Embeddings):
             backend_cache: Where `auto` remembers its check (None: check in every process).
             export_root: Where exported copies of the model (OpenVINO) are kept (None: made
                 in memory in every process that uses them).
+            tokenizer_cache: Where the numpy runtime's quick tokenizer keeps its tables (None:
+                it reads `tokenizer.json` with `tokenizers` every time).
         """
         self.model = model
         self.model_id = model_id or model
@@ -81,6 +84,7 @@ class SentenceEmbeddings(Embeddings):
         self.backend_setting = backend
         self.backend_cache = backend_cache
         self.export_root = export_root
+        self.tokenizer_cache = tokenizer_cache
         self._backend: EncoderBackend | None = None
         self.backend_choice: Choice | None = None
 
@@ -152,7 +156,9 @@ class SentenceEmbeddings(Embeddings):
                     folder = Path(self.model)
                     if folder.is_dir() and numpy_bert.supports(folder):
                         self._ensure_prepared()
-                        self._light = numpy_bert.NumpyBert(folder)
+                        self._light = numpy_bert.NumpyBert(
+                            folder, tokenizer_cache=self.tokenizer_cache
+                        )
                     self._light_checked = True
         return self._light
 
@@ -345,6 +351,7 @@ def make_embeddings(settings: EmbeddingSettings) -> SentenceEmbeddings:
         "backend": settings.backend,
         "backend_cache": settings.backend_cache,
         "export_root": settings.export_dir,
+        "tokenizer_cache": settings.tokenizer_cache,
     }
     if settings.model != DEFAULT_MODEL:
         return SentenceEmbeddings(settings.model, **common)

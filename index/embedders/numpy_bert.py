@@ -110,19 +110,26 @@ class NumpyBert:
 
     name = "numpy"
 
-    def __init__(self, folder: Path, max_tokens: int = 512) -> None:
+    def __init__(
+        self, folder: Path, max_tokens: int = 512, tokenizer_cache: Path | None = None
+    ) -> None:
         """Point at a model folder (nothing is read yet).
 
         Args:
             folder: A sentence-transformers BERT folder (see `supports`).
             max_tokens: Longest input in tokens, special tokens included (longer is cut).
+            tokenizer_cache: Where the quick tokenizer's tables are kept (see
+                `index.embedders.unigram_lite`; None: always the `tokenizers` one).
         """
         self.folder = Path(folder)
         self.max_tokens = max_tokens
+        self.tokenizer_cache = tokenizer_cache
         self._weights: dict[str, np.ndarray] | None = None
         self._tokenizer: Any = None
+        self._lite: Any = None
         self._config: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._tokenizer_lock = threading.Lock()
         self._transposed: dict[str, np.ndarray] = {}
 
     def _t(self, name: str) -> np.ndarray:
@@ -135,8 +142,16 @@ class NumpyBert:
 
     @property
     def tokenizer(self) -> Any:
-        """The model's `tokenizers.Tokenizer` (truncating at `max_tokens`)."""
-        self._load()
+        """The model's `tokenizers.Tokenizer` (truncating at `max_tokens`), read on first use."""
+        if self._tokenizer is None:
+            with self._tokenizer_lock:
+                if self._tokenizer is None:
+                    from tokenizers import Tokenizer
+
+                    tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+                    tokenizer.no_padding()
+                    tokenizer.enable_truncation(self.max_tokens)
+                    self._tokenizer = tokenizer
         return self._tokenizer
 
     @property
@@ -151,13 +166,17 @@ class NumpyBert:
         with self._lock:
             if self._weights is not None:
                 return
-            from tokenizers import Tokenizer
+            if self.tokenizer_cache is not None:
+                from index.embedders import unigram_lite
 
-            tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
-            tokenizer.no_padding()
-            tokenizer.enable_truncation(self.max_tokens)
+                # Built (once per tokenizer.json, checked against the real one) when missing.
+                self._lite = unigram_lite.load_or_build(
+                    self.folder / "tokenizer.json",
+                    self.tokenizer_cache,
+                    real=lambda: self.tokenizer,
+                    max_tokens=self.max_tokens,
+                )
             self._config = json.loads((self.folder / "config.json").read_text(encoding="utf-8"))
-            self._tokenizer = tokenizer
             self._weights = _read_safetensors(self.folder / "model.safetensors")
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
@@ -169,8 +188,7 @@ class NumpyBert:
         Returns:
             Counts.
         """
-        self._load()
-        encoded = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        encoded = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
         return [len(e.ids) for e in encoded]
 
     def _forward(self, ids: list[int]) -> np.ndarray:
@@ -237,8 +255,16 @@ class NumpyBert:
             return np.zeros((0, self.dim), dtype=np.float32)
         from threadpoolctl import threadpool_limits
 
-        encoded = self._tokenizer.encode_batch(list(texts))
+        encoded = [self._ids(text) for text in texts]
         # Matrices this small run fastest on one BLAS thread (several threads spin, and on a
         # busy machine are ten times slower).
         with threadpool_limits(limits=1, user_api="blas"):
-            return np.stack([self._forward(e.ids) for e in encoded]).astype(np.float32)
+            return np.stack([self._forward(ids) for ids in encoded]).astype(np.float32)
+
+    def _ids(self, text: str) -> list[int]:
+        """Token ids of one text: the quick tokenizer when it covers it, else `tokenizers`."""
+        if self._lite is not None:
+            ids = self._lite.encode(text, self.max_tokens)
+            if ids is not None:
+                return ids  # type: ignore[no-any-return]
+        return list(self.tokenizer.encode(text).ids)
