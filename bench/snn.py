@@ -51,6 +51,17 @@ def rss_mb() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+def rss_parts_mb() -> dict[str, float]:
+    """Anonymous (heap, model buffers) and file-backed (mapped files) resident memory, in MB."""
+    parts: dict[str, float] = {}
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            key, _, value = line.partition(":")
+            if key in ("RssAnon", "RssFile", "RssShmem"):
+                parts[key] = int(value.split()[0]) / 1000
+    return parts
+
+
 class HashedEmbeddings:
     """Vectors hashed from the text with the model's tokenizer and dimension: memory runs only.
 
@@ -95,8 +106,13 @@ class HashedEmbeddings:
         return self.encode_passages(texts)
 
 
-def track_reading(total: int, marks: dict[int, float], done: list[float]) -> None:
-    """Record the RSS when each 10% of the articles has been read by the indexer."""
+def track_reading(
+    total: int,
+    marks: dict[int, float],
+    done: list[float],
+    parts: dict[int, dict[str, float]] | None = None,
+) -> None:
+    """Record the RSS (and its anonymous / file parts) when each 10% of the articles is read."""
     import index.indexer
 
     original = index.indexer.iter_paths
@@ -107,8 +123,12 @@ def track_reading(total: int, marks: dict[int, float], done: list[float]) -> Non
             yield record
             if n % step == 0 and n // step <= 10:
                 marks[10 * (n // step)] = rss_mb()
+                if parts is not None:
+                    parts[10 * (n // step)] = rss_parts_mb()
         done.append(time.perf_counter())
         marks[100] = rss_mb()
+        if parts is not None:
+            parts[100] = rss_parts_mb()
 
     index.indexer.iter_paths = counting  # type: ignore[assignment]
 
@@ -196,7 +216,8 @@ def main() -> None:
     load_s = time.perf_counter() - t0
     marks: dict[int, float] = {}
     read_all: list[float] = []
-    track_reading(sum(1 for _ in src.open(encoding="utf-8")), marks, read_all)
+    parts: dict[int, dict[str, float]] = {}
+    track_reading(sum(1 for _ in src.open(encoding="utf-8")), marks, read_all, parts)
     t1, c1 = time.perf_counter(), time.process_time()
     rss_before = rss_mb()
     summary = app.build([src])
@@ -226,6 +247,9 @@ def main() -> None:
         "articles_s": summary.documents / max(build_s, 1e-9),
         "rss_before_build_mb": rss_before,
         "rss_at_pct_mb": {str(k): round(v) for k, v in sorted(marks.items())},
+        "rss_parts_at_pct_mb": {
+            str(k): {name: round(v) for name, v in p.items()} for k, p in sorted(parts.items())
+        },
         "peak_rss_streaming_mb": max(streaming),
         "peak_rss_build_mb": max(build_samples),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6,
