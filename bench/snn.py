@@ -52,8 +52,15 @@ def rss_mb() -> float:
 
 
 def rss_parts_mb() -> dict[str, float]:
-    """Anonymous (heap, model buffers) and file-backed (mapped files) resident memory, in MB."""
+    """Anonymous (heap, model buffers) and file-backed (mapped files) resident memory, in MB.
+
+    With `--tracemalloc`, also what Python objects hold (`traced`; native code's memory is not in it).
+    """
+    import tracemalloc
+
     parts: dict[str, float] = {}
+    if tracemalloc.is_tracing():
+        parts["traced"] = tracemalloc.get_traced_memory()[0] / 1e6
     with open("/proc/self/status") as fh:
         for line in fh:
             key, _, value = line.partition(":")
@@ -169,6 +176,11 @@ def main() -> None:
     )
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="Trace Python allocations during the build (slower; adds `traced` to the RSS parts).",
+    )
+    parser.add_argument(
         "--latency-only",
         action="store_true",
         help="Only time search and answers on the index already built (bench/out/snn-N-latency.json).",
@@ -218,10 +230,16 @@ def main() -> None:
     read_all: list[float] = []
     parts: dict[int, dict[str, float]] = {}
     track_reading(sum(1 for _ in src.open(encoding="utf-8")), marks, read_all, parts)
+    if args.tracemalloc:
+        import tracemalloc
+
+        tracemalloc.start()
     t1, c1 = time.perf_counter(), time.process_time()
     rss_before = rss_mb()
     summary = app.build([src])
     build_s = time.perf_counter() - t1
+    if args.tracemalloc:
+        tracemalloc.stop()
     build_cpu_s = time.process_time() - c1
     stop.set()
     sampler.join()
