@@ -91,11 +91,17 @@ class LiteUnigram:
         self._unk: int = meta["unk"]
         self._longest: int = meta["longest"]
 
-    def _lookup(self, piece: str) -> int:
-        k = bisect.bisect_left(self._pieces, piece)
-        if k < len(self._pieces) and self._pieces[k] == piece:
-            return int(self._ids[k])
-        return -1
+    def _matches(self, text: str, i: int) -> list[tuple[int, int]]:
+        """(length, id) of every piece that `text` holds at `i`, shortest first."""
+        pieces, out = self._pieces, []
+        for length in range(1, min(self._longest, len(text) - i) + 1):
+            sub = text[i : i + length]
+            k = bisect.bisect_left(pieces, sub)
+            if k == len(pieces) or not pieces[k].startswith(sub):
+                break  # no piece starts with `sub`, so none with anything longer
+            if pieces[k] == sub:
+                out.append((length, int(self._ids[k])))
+        return out
 
     def _normalise(self, text: str) -> str | None:
         if _UNCOVERED.search(text) or any(s in text for s in self._specials):
@@ -118,10 +124,7 @@ class LiteUnigram:
             base = best[i]
             assert base is not None  # every position is reached (unknown characters too)
             single = False
-            for length in range(1, min(self._longest, n - i) + 1):
-                pid = self._lookup(text[i : i + length])
-                if pid < 0:
-                    continue
+            for length, pid in self._matches(text, i):
                 single = single or length == 1
                 cand = base + scores[pid]
                 end = i + length
