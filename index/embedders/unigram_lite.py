@@ -1,8 +1,8 @@
 """The model's Unigram tokenizer for a few short texts, loaded in milliseconds from a checked cache.
 
-`tokenizers` needs ~0.6 s to read the default model's `tokenizer.json` (9 MB of JSON, a trie of
-250,002 pieces): a fifth of a one-shot `akhbar ask`, for a question of a few dozen pieces.
-`LiteUnigram` keeps the pieces (sorted, for binary search), their ids and scores in one small
+`tokenizers` needs most of a second to read the default model's `tokenizer.json` (9 MB of JSON,
+a trie of 250,002 pieces; `bench/tokenizer_parity.py` times it), for a question of a few dozen
+pieces. `LiteUnigram` keeps the pieces (sorted, for binary search), their ids and scores in one
 binary file, built once from the real tokenizer, and runs the same Viterbi in Python.
 
 It is exact by construction only for what it was checked on, so:
