@@ -251,6 +251,9 @@ def _build(
     vocab = model["vocab"]
     pieces = [p for p, _ in vocab]
     if any("\n" in p for p in pieces):
+        log.info(
+            "%s: a piece holds a line break; the quick tokenizer cannot store it", tokenizer_json
+        )
         return None
     single = post["single"]
     specials = post.get("special_tokens", {})
@@ -258,6 +261,7 @@ def _build(
         bos = int(specials[single[0]["SpecialToken"]["id"]]["ids"][0])
         eos = int(specials[single[2]["SpecialToken"]["id"]]["ids"][0])
     except (KeyError, IndexError, TypeError):
+        log.info("%s: no <s> ... </s> template the quick tokenizer knows", tokenizer_json)
         return None
     covered = [chr(cp) for a, b in _COVERED_RANGES for cp in range(a, b + 1)]
     normaliser = real.normalizer
@@ -323,15 +327,12 @@ def load_or_build(
     if real is None:
         return None
     built = _build(tokenizer_json, real(), max_tokens)
+    meta, ids, scores, pieces = built or ({"supported": False}, None, None, None)
     try:
-        if built is None:
-            _write(path, {"supported": False})
-            return None
-        meta, ids, scores, pieces = built
-        _write(path, meta, ids, scores, pieces)
+        _write(path, meta, ids, scores, pieces)  # the verdict is kept either way
     except OSError as exc:  # a read-only cache folder costs only speed
         log.warning("cannot write tokenizer cache %s: %s", path, exc)
-        if built is None:
-            return None
+    if built is None:
+        return None
     meta, ids, scores, pieces = built
     return LiteUnigram(pieces, ids.tolist(), scores.tolist(), meta)
