@@ -7,8 +7,9 @@ Markdown table and writes `bench/out/snn-<N>.json`:
 * build: wall seconds, real model tokens/s (embedding only and end to end), articles/s, chunks,
   size on disk, and the whole corpus's time extrapolated from the measured rate;
 * memory: the process's RSS when each 10% of the articles has been read (`rss_at_pct_mb`: flat
-  when the build does not hold the archive), the peak while streaming (reading, splitting,
-  embedding, writing batches; sampled every 0.2 s), the peak over the whole build including the
+  when the build does not hold the archive; `rss_parts_at_pct_mb` splits it into anonymous and
+  file-backed memory and gives glibc's account of its heap), the peak while streaming (reading,
+  splitting, embedding, writing batches; sampled every 0.2 s), the peak over the whole build including the
   commit (which builds the FAISS and BM25 indexes, holding every vector and the BM25 matrix), and
   the process's lifetime peak (`ru_maxrss`, which includes loading the model);
 * with the model and index loaded: search (hybrid) and answer p50/p95 over questions made from
@@ -24,6 +25,8 @@ with the archive in minutes instead of hours; it skips the latency part and writ
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import gzip
 import json
 import os
@@ -51,14 +54,47 @@ def rss_mb() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+class _MallInfo2(ctypes.Structure):
+    """glibc's `struct mallinfo2` (glibc >= 2.33)."""
+
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd",
+            "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def heap_mb() -> dict[str, float]:
+    """What glibc's heap holds, all arenas: in use by the program, free inside it, mmapped blocks.
+
+    Empty where the C library has no `mallinfo2` (not glibc, or glibc < 2.33).
+    """
+    try:
+        mallinfo2 = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return {}
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return {
+        "heap_in_use": info.uordblks / 1e6,
+        "heap_free": info.fordblks / 1e6,
+        "heap_mmapped": info.hblkhd / 1e6,
+    }
+
+
 def rss_parts_mb() -> dict[str, float]:
     """Anonymous (heap, model buffers) and file-backed (mapped files) resident memory, in MB.
 
-    With `--tracemalloc`, also what Python objects hold (`traced`; native code's memory is not in it).
+    Also glibc's own account of its heap (`heap_in_use`: allocated and not yet freed, by Python
+    and native code alike; `heap_free`: freed but kept inside the heap, resident only where a
+    page still holds something in use; `heap_mmapped`: big blocks mapped on their own). With
+    `--tracemalloc`, also what Python objects hold (`traced`; native code's memory is not in it).
     """
     import tracemalloc
 
-    parts: dict[str, float] = {}
+    parts: dict[str, float] = heap_mb()
     if tracemalloc.is_tracing():
         parts["traced"] = tracemalloc.get_traced_memory()[0] / 1e6
     with open("/proc/self/status") as fh:
