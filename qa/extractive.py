@@ -606,7 +606,24 @@ class ExtractiveAnswerer:
                     focus = nxt
                     best.end = after[1]
                     best_idx = [*best_idx, after[2]]
-        elif (
+        if question.qtype == "who" and not (focus is not None and focus.titled):
+            # «وأعلن شريف إسماعيل، رئيس الوزراء، أنه …»: asked who holds an office, the window
+            # may start at the office, or after it, while the name stands before it across a
+            # comma: look up to two clauses back, within the sentence.
+            opens = max((a for a, _ in sentences(hit.text) if a <= best.start), default=0)
+            start, added = best.start, list[int]()
+            for _ in range(2):
+                before = self._previous_unit(units, replace(best, start=start))
+                if before is None or before[0] < opens:
+                    break
+                start, added = before[0], [before[2], *added]
+                back = find_focus(question, hit.text, start, best.end, idf)
+                if back is not None and back.titled and back.start < best.start:
+                    focus = back
+                    best.start = start
+                    best_idx = [*added, *best_idx]
+                    break
+        if (
             not windows.typed_question
             and self.config.answer_words_untyped > self.config.answer_words
         ):
@@ -676,6 +693,18 @@ class ExtractiveAnswerer:
             (a, b, u) for u, (h, a, b) in enumerate(units) if h == best.hit_index and a >= best.end
         ]
         return min(following) if following else None
+
+    @staticmethod
+    def _previous_unit(
+        units: list[tuple[int, int, int]], best: Span
+    ) -> tuple[int, int, int] | None:
+        """The clause right before the chosen window in the same passage (start, end, unit)."""
+        preceding = [
+            (a, b, u)
+            for u, (h, a, b) in enumerate(units)
+            if h == best.hit_index and b <= best.start
+        ]
+        return max(preceding, key=lambda unit: unit[1]) if preceding else None
 
     def _short_answer(self, question: Question, text: str, best: Span) -> tuple[int, int]:
         """The answer to show: the chosen window, cut to `answer_words` words around its focus.

@@ -61,9 +61,16 @@ class Focus:
     start: int
     end: int
     typed: bool
+    # A name given with the office the question asks about («رئيس الوزراء» asked: «شريف إسماعيل،
+    # رئيس الوزراء،»), the surest kind of «من» answer.
+    titled: bool = False
 
 
 _CLITICS = ("وبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+
+
+# How a title's complement opens («بالحركة», «للشؤون», «باسم»).
+_COMPLEMENT = ("بال", "لل", "باسم")
 
 
 def _bare(word: str) -> set[str]:
@@ -157,13 +164,14 @@ def _name_focus(
     words: set[str],
     idf: Callable[[str], float],
     max_words: int = 4,
-) -> tuple[int, int, bool] | None:
+) -> tuple[int, int, bool, bool] | None:
     """The run of words next to the question's words that is most likely a name.
 
     Runs are maximal sequences of words that are neither the question's nor function words,
     unbroken by punctuation; each is scored by the rarity of its words (names are rare), and
     only runs touching a question word or following a title count. The third item says whether
-    the run follows a title («الرئيس», «وزير», «المنسق»…).
+    the run follows a title («الرئيس», «وزير», «المنسق»…), the fourth whether that title is one
+    the question asks about (right before the name, or across a comma: `_apposed`).
     """
     flags = []
     for s, e in tokens:
@@ -175,10 +183,13 @@ def _name_focus(
             or any(ch.isdigit() for ch in word)
         )
         flags.append((s, e, asked, stop))
-    best: tuple[float, tuple[int, int, bool]] | None = None
+    # A title is not part of the name it introduces: it ends the run before it and the name's
+    # run starts after it («تكليف القيادي بالحركة المنصف السلامي»).
+    titles = [_is_title(text, (s, e)) for s, e, _, _ in flags]
+    best: tuple[float, tuple[int, int, bool, bool]] | None = None
     i = 0
     while i < len(flags):
-        if flags[i][2] or flags[i][3]:
+        if flags[i][2] or flags[i][3] or titles[i]:
             i += 1
             continue
         j = i
@@ -186,6 +197,7 @@ def _name_focus(
             j + 1 < len(flags)
             and not flags[j + 1][2]
             and not flags[j + 1][3]
+            and not titles[j + 1]
             and j + 1 - i < max_words
             and not _BREAK.search(text[flags[j][1] : flags[j + 1][0]])
         ):
@@ -198,7 +210,11 @@ def _name_focus(
             and flags[j + 1][2]
             and not _BREAK.search(text[flags[j][1] : flags[j + 1][0]])
         )
-        titled = i > 0 and _bare(normalize(text[flags[i - 1][0] : flags[i - 1][1]])) & _titles()
+        apposed = _apposed(text, flags, i, j)
+        title_at = _title_before(text, flags, titles, i)
+        title_before = title_at is not None
+        titled = title_before or apposed
+        asked_title = apposed or (title_at is not None and flags[title_at][2])
         if before or after or titled:
             rarity = [_rarity(idf, text[s:e]) for s, e, _, _ in flags[i : j + 1]]
             # Trim common words at the ends of the run (a verb or adverb after the name).
@@ -208,15 +224,80 @@ def _name_focus(
                 b -= 1
             while a < b and rarity[a - i] < 0.5 * top:
                 a += 1
+            # What follows a title before the name is its complement, not the name
+            # («القيادي بالحركة المنصف السلامي», «المتحدث باسم الوزارة أحمد …»).
+            while (
+                a < b
+                and title_before
+                and normalize(text[flags[a][0] : flags[a][1]]).startswith(_COMPLEMENT)
+            ):
+                a += 1
             score = (
                 sum(rarity[a - i : b - i + 1]) / (b - a + 1)
                 + (0.5 if before else 0.0)
                 + (1.0 if titled else 0.0)
             )
             if best is None or score > best[0]:
-                best = (score, (flags[a][0], flags[b][1], bool(titled)))
+                best = (score, (flags[a][0], flags[b][1], titled, asked_title))
         i = j + 1
     return best[1] if best else None
+
+
+def _is_title(text: str, token: tuple[int, int]) -> bool:
+    return bool(_bare(normalize(text[token[0] : token[1]])) & _titles())
+
+
+def _title_before(
+    text: str, flags: list[tuple[int, int, bool, bool]], titles: list[bool], i: int
+) -> int | None:
+    """The title the run starting at flags[i] follows (its index), right after it or its complement.
+
+    «القيادي رامي …», and «القيادي بالحزب رامي …» or «المتحدث باسم الوزارة أحمد …» even when the
+    complement holds the question's words (then it is not part of the run).
+    """
+    if i > 0 and titles[i - 1]:
+        return i - 1
+    for k in (i - 2, i - 3):
+        if k < 0 or not titles[k]:
+            continue
+        complement = flags[k + 1 : i]
+        if not normalize(text[complement[0][0] : complement[0][1]]).startswith(_COMPLEMENT):
+            continue
+        if not _BREAK.search(text[flags[k][1] : flags[i][0]]):
+            return k
+    return None
+
+
+def _apposed(text: str, flags: list[tuple[int, int, bool, bool]], i: int, j: int) -> bool:
+    """Whether the run flags[i..j] is set off by commas beside a title phrase the question asks about.
+
+    News gives a person's office in apposition, on either side of the name: «وأعلن شريف إسماعيل،
+    رئيس الوزراء، أن…» and «قال وزير الخارجية، سامح شكري، إن…». Asked about the office, the name
+    is across the comma from the question's words; after the office, the name closes its phrase.
+    """
+
+    def comma(a: int, b: int) -> bool:
+        return text[a:b].strip() in ("،", ",")
+
+    if (
+        j + 1 < len(flags)
+        and flags[j + 1][2]
+        and comma(flags[j][1], flags[j + 1][0])
+        and _is_title(text, flags[j + 1][:2])
+    ):
+        return True
+    closed = j + 1 == len(flags) or bool(_BREAK.search(text[flags[j][1] : flags[j + 1][0]]))
+    if closed and i > 0 and flags[i - 1][2] and comma(flags[i - 1][1], flags[i][0]):
+        phrase = flags[max(0, i - 3) : i]
+        k = len(phrase) - 1
+        # The title phrase runs back from the comma without a break: «وزير الخارجية،».
+        while k >= 0 and (
+            k == len(phrase) - 1 or not _BREAK.search(text[phrase[k][1] : phrase[k + 1][0]])
+        ):
+            if _is_title(text, phrase[k][:2]):
+                return True
+            k -= 1
+    return False
 
 
 def _earlier_name(
@@ -343,7 +424,7 @@ def find_focus(
     elif qtype == "who":
         name = _name_focus(text, tokens, own, words, idf)
         if name is not None and name[2]:
-            return Focus(name[0], name[1], typed=True)
+            return Focus(name[0], name[1], typed=True, titled=name[3])
         earlier = _earlier_name(text, tokens, start, own, words, idf)
         if earlier is not None:
             return Focus(earlier[0], earlier[1], typed=True)
@@ -361,13 +442,17 @@ _TITLE_WORDS = (
     "الحاكم المحافظ الوالي العمدة المنسق المبعوث المبعوثة المندوب الكاتب الكاتبة الصحفي "
     "الصحفية المدرب اللاعب اللاعبة الفنان الفنانة المخرج المخرجة الأستاذ الأستاذة البروفيسور "
     "النجم النجمة الممثل الممثلة المطرب المطربة الأمينة القائد زعيم الزعيم رئيسة الرئيسة "
+    "القيادي القيادية العضو عضو الناشط الناشطة المحامي المحامية الخبير الخبيرة الباحث الباحثة "
+    "المحلل المهندس الطبيب الطبيبة المرشح المرشحة الوكيل المفوض المفوضة العاهل الحارس "
     "President Minister King Prince Dr Mr Mrs Ms Sheikh"
 )
 
 
 @functools.lru_cache(maxsize=1)
 def _titles() -> frozenset[str]:
-    return frozenset(b for w in _TITLE_WORDS.split() for b in _bare(normalize(w)))
+    bare = {b for w in _TITLE_WORDS.split() for b in _bare(normalize(w))}
+    # «الإمام» without its article is «أمام» ("in front of"), far more often the preposition.
+    return frozenset(bare - {normalize("أمام")})
 
 
 @functools.lru_cache(maxsize=1)

@@ -55,3 +55,20 @@ def test_which_takes_the_named_thing() -> None:
 def test_why_takes_the_cause() -> None:
     text = "وتقرر إيقاف المدرب عن العمل بسبب تأخر الفريق في الوصول إلى الملعب."
     assert focus_of("لماذا تقرر إيقاف المدرب؟", text).startswith("بسبب تأخر")
+
+
+def test_who_takes_the_name_set_off_by_commas_beside_the_office_asked() -> None:
+    # The office after the name, in apposition.
+    text = "وأعلن خالد العنزي، وزير الصحة، أن المستشفى سيفتح أبوابه الأسبوع المقبل."
+    assert focus_of("من هو وزير الصحة الذي أعلن افتتاح المستشفى؟", text) == "خالد العنزي"
+    # The office before the name.
+    text = "وقال وزير الخارجية، سمير الحداد، إن المحادثات ستستأنف غدا في الدوحة."
+    assert focus_of("مين وزير الخارجية اللي قال إن المحادثات ستستأنف؟", text) == "سمير الحداد"
+
+
+def test_who_skips_a_titles_complement_and_is_not_fooled_by_a_preposition() -> None:
+    text = "وقررت الهيئة تكليف القيادي بالحزب رامي الشابي بتسيير شؤون الحزب إلى حين انعقاد المؤتمر."
+    assert focus_of("من كلفت الهيئة بتسيير شؤون الحزب؟", text) == "رامي الشابي"
+    # «أمام» (in front of) is not the title «الإمام».
+    text = "وتحدث الوفد أمام البرلمان المحلي عن خطة الإصلاح التي أعدها المهندس وليد القاسمي."
+    assert focus_of("من أعد خطة الإصلاح؟", text) == "وليد القاسمي"

@@ -106,3 +106,25 @@ def test_an_untyped_answer_runs_on_into_the_next_clauses_a_typed_one_does_not() 
     a, b = span.answer or (span.start, span.end)
     assert "أربعين ألف" in DEFINITION.text[a:b]
     assert len(DEFINITION.text[a:b].split()) <= config.answer_words
+
+
+def test_asked_who_holds_an_office_the_name_before_it_is_the_span() -> None:
+    # The office and the question's words sit in clauses after the name: the chosen window may
+    # start at the office, and the name is taken from the clause before it.
+    text = (
+        "وأعلن خالد ناصيف، وزير الصحة، أن افتتاح المستشفى الجهوي في زغوان سيكون الأسبوع "
+        "المقبل بعد أشغال دامت ثلاث سنوات كاملة وتأخرت مرات عديدة بسبب نقص التمويل "
+        "ونقص اليد العاملة في الجهة."
+    )
+    question = analyse("من هو وزير الصحة الذي أعلن افتتاح المستشفى الجهوي في زغوان؟")
+    names = {"خالد", "ناصيف", "زغوان"}
+
+    def name_idf(term: str) -> float:
+        return 8.0 if any(term in n or n in term for n in names) else 1.0
+
+    result = ExtractiveAnswerer(load_config()).extract(
+        question, [hit("c.txt", "مستشفى زغوان", text)], None, None, name_idf
+    )
+    span = result.spans[0]
+    assert span.focus is not None
+    assert text[span.focus[0] : span.focus[1]] == "خالد ناصيف"
