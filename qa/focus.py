@@ -44,10 +44,42 @@ COUNT = re.compile(
     rf"[{_DIGITS}]+(?:[.,٫٬][{_DIGITS}]+)*{_SCALE}"
     rf"|(?<!\S)(?:ال)?(?:{_NUMBER_WORDS})(?:\s+(?:و)?(?:{_NUMBER_WORDS}))*(?![^\s.,،؛:!?؟)])",
 )
-# Words that introduce a cause.
+# Words that introduce a purpose: «من أجل», «بهدف», and the accusative verbal nouns news uses
+# for it («ترحماً على», «احتجاجاً على», «تضامناً مع»), written with or without the tanween.
+_PURPOSE = "|".join(
+    [
+        "من أجل",
+        "من اجل",
+        "بهدف",
+        "بغية",
+        "لغرض",
+        *(
+            f"{word}ً?"
+            for word in (
+                "سعيا",
+                "حرصا",
+                "ترحما",
+                "حدادا",
+                "احتجاجا",
+                "تضامنا",
+                "تكريما",
+                "تنديدا",
+                "استنكارا",
+                "رفضا",
+                "دعما",
+                "تخليدا",
+                "وفاء",
+                "تجنبا",
+                "تفاديا",
+                "خوفا",
+            )
+        ),
+    ]
+)
+# Words that introduce a cause (or the purpose the «لماذا» asks for).
 _CAUSE = re.compile(
     r"(?:بسبب|لسبب|إثر|اثر|على إثر|على اثر|جراء|جرّاء|بفعل|نتيجة|بعد|لأن|لان|لأنه|لانه|نظرا ل|نظراً ل"
-    r"|على خلفية|بدعوى|بتهمة|بداعي|because|due to|after)\s",
+    rf"|على خلفية|بدعوى|بتهمة|بداعي|{_PURPOSE}|because|due to|after)\s",
     re.IGNORECASE,
 )
 _TOKEN = re.compile(r"[^\s،,.؛;:!؟?()\[\]«»\"“”]+")

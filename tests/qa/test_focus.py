@@ -72,3 +72,10 @@ def test_who_skips_a_titles_complement_and_is_not_fooled_by_a_preposition() -> N
     # «أمام» (in front of) is not the title «الإمام».
     text = "وتحدث الوفد أمام البرلمان المحلي عن خطة الإصلاح التي أعدها المهندس وليد القاسمي."
     assert focus_of("من أعد خطة الإصلاح؟", text) == "وليد القاسمي"
+
+
+def test_why_takes_the_purpose_too() -> None:
+    text = "ووقف اللاعبون دقيقة صمت ترحماً على روح المدرب الراحل قبل انطلاق المباراة."
+    assert focus_of("لماذا وقف اللاعبون دقيقة صمت؟", text).startswith("ترحماً على روح")
+    text = "وتجمع مئات الطلبة أمام الوزارة احتجاجا على قرار رفع الرسوم الجامعية."
+    assert focus_of("علاش تجمع الطلبة أمام الوزارة؟", text).startswith("احتجاجا على قرار")
