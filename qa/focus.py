@@ -503,7 +503,7 @@ def _place_focus(
     text: str, start: int, end: int, own: set[str], words: set[str], anchors: list[int]
 ) -> tuple[int, int, bool] | None:
     best: tuple[tuple[bool, int], tuple[int, int]] | None = None
-    for s, e in find_places(text, start, end):
+    for s, e in [*find_places(text, start, end), *_named_places(text, start, end, own, words)]:
         if _is_asked(text[s:e], own, words):
             continue
         # «في القاهرة», «بتونس», «إلى باريس»: a place after a locative preposition is the answer
@@ -517,6 +517,49 @@ def _place_focus(
         if word and (best is None or key < best[0]):
             best = (key, (s, e))
     return (best[1][0], best[1][1], not best[0][0]) if best else None
+
+
+# Nouns that head the name of a place too small for a gazetteer: «شارع التسعين», «ملعب رادس».
+_PLACE_HEAD_WORDS = (
+    "شارع حي ساحة ميدان مطار ملعب مستشفى معبر سجن جامعة قاعة مقر قصر فندق منطقة مدينة "
+    "ولاية محافظة بلدة قرية مخيم ميناء جسر مسجد كنيسة معتقل حديقة"
+)
+_PLACE_HEADS = frozenset(normalize(w) for w in _PLACE_HEAD_WORDS.split())
+# Where a place's name ends: prepositions and adverbs of place and time after it.
+_SPATIAL_WORDS = (
+    "أمام خلف قرب وسط بجانب قبالة داخل خارج بين عند تحت فوق حول قبل بعد شمال جنوب شرق غرب "
+    "شمالي جنوبي شرقي غربي"
+)
+_SPATIAL = frozenset(normalize(w) for w in _SPATIAL_WORDS.split())
+
+
+def _named_places(
+    text: str, start: int, end: int, own: set[str], words: set[str]
+) -> list[tuple[int, int]]:
+    """Places named by a head noun and up to three words after it, within one phrase.
+
+    «شارع التسعين», «بالملعب الأولمبي برادس», «مخيم جنين»: the head and the words that name it,
+    «جامعة 6 أكتوبر»; stopping at punctuation, a function word or a word of the question.
+    """
+    tokens = _tokens(text, start, end)
+    found = []
+    for k, (s, e) in enumerate(tokens):
+        if not _bare(normalize(text[s:e])) & _PLACE_HEADS:
+            continue
+        stop = e
+        for s2, e2 in tokens[k + 1 : k + 4]:
+            word = normalize(text[s2:e2])
+            if (
+                _BREAK.search(text[stop:s2])
+                or word in STOPWORDS
+                or word in _SPATIAL
+                or _is_asked(text[s2:e2], own, words)
+            ):
+                break
+            stop = e2
+        if stop > e:
+            found.append((s, stop))
+    return found
 
 
 _LOCATIVES = frozenset(

@@ -79,3 +79,13 @@ def test_why_takes_the_purpose_too() -> None:
     assert focus_of("لماذا وقف اللاعبون دقيقة صمت؟", text).startswith("ترحماً على روح")
     text = "وتجمع مئات الطلبة أمام الوزارة احتجاجا على قرار رفع الرسوم الجامعية."
     assert focus_of("علاش تجمع الطلبة أمام الوزارة؟", text).startswith("احتجاجا على قرار")
+
+
+def test_where_takes_a_place_named_by_its_head_noun() -> None:
+    # Streets, stadiums, camps… are in no gazetteer: the head noun and the words naming it.
+    text = "وانفجرت عبوة ناسفة صباح اليوم قرب مدخل شارع الجمهورية وسط العاصمة."
+    assert focus_of("فين انفجرت العبوة الناسفة؟", text) == "شارع الجمهورية"
+    text = "وتقام المباراة النهائية يوم الأحد بالملعب الأولمبي برادس أمام جمهور غفير."
+    assert focus_of("وين تتلعب المباراة النهائية؟", text) == "بالملعب الأولمبي برادس"
+    text = "ودرس الطب في جامعة 6 أكتوبر قبل أن يسافر إلى الخارج."
+    assert focus_of("أين درس الطب؟", text) == "جامعة 6 أكتوبر"
