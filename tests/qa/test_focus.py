@@ -89,3 +89,11 @@ def test_where_takes_a_place_named_by_its_head_noun() -> None:
     assert focus_of("وين تتلعب المباراة النهائية؟", text) == "بالملعب الأولمبي برادس"
     text = "ودرس الطب في جامعة 6 أكتوبر قبل أن يسافر إلى الخارج."
     assert focus_of("أين درس الطب؟", text) == "جامعة 6 أكتوبر"
+
+
+def test_ordinary_words_are_not_places() -> None:
+    from qa.places import find_places
+
+    # «فرقة» is not «ف» + «رقة» (Raqqa is «الرقة»), «ألم» is pain not Ulm, «أمل» hope not Amol.
+    text = "وقالت فرقة الأبحاث إن النبأ أثار ألما وأملا في الرقة وبغزة وبتونس."
+    assert [text[a:b] for a, b in find_places(text)] == ["الرقة", "غزة", "تونس"]
