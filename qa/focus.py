@@ -164,8 +164,9 @@ def _pattern_focus(
     anchors: list[int],
     skip: Callable[[str], bool] | None = None,
 ) -> tuple[int, int] | None:
-    best: tuple[int, tuple[int, int]] | None = None
+    best: tuple[tuple[bool, int], tuple[int, int]] | None = None
     asked = {normalize(n) for n in (*question.numbers, *question.context_numbers)}
+    counted = stem(normalize(question.head)) if question.qtype == "how_many" else ""
     for m in pattern.finditer(text, start, end):
         s, e = m.start(), m.end()
         while e > s and text[e - 1].isspace():
@@ -175,10 +176,22 @@ def _pattern_focus(
             continue  # the question's own number or year
         if skip is not None and skip(found):
             continue
-        distance = _nearest(anchors, s)
-        if best is None or distance < best[0]:
-            best = (distance, (s, e))
+        # «70 مشاركا من 30 دولة» asked «كم مشاركا»: the number of what is counted comes first.
+        key = (not _counts(text, e, counted), _nearest(anchors, s))
+        if best is None or key < best[0]:
+            best = (key, (s, e))
     return best[1] if best else None
+
+
+def _counts(text: str, end: int, counted: str) -> bool:
+    """Whether the word right after a number (ending at `end`) is what the question counts."""
+    if len(counted) < 3:
+        return False
+    m = _TOKEN.search(text, end, min(len(text), end + 40))
+    if m is None or text[end : m.start()].strip():
+        return False
+    word = stem(normalize(m.group()))
+    return len(word) >= 3 and (word.startswith(counted) or counted.startswith(word))
 
 
 def _unscaled(found: str) -> bool:
@@ -285,10 +298,17 @@ def _title_before(
     """The title the run starting at flags[i] follows (its index), right after it or its complement.
 
     «القيادي رامي …», and «القيادي بالحزب رامي …» or «المتحدث باسم الوزارة أحمد …» even when the
-    complement holds the question's words (then it is not part of the run).
+    complement holds the question's words (then it is not part of the run), or across the comma
+    of an apposition: «رئيس الحكومة، يوسف الشاهد».
     """
     if i > 0 and titles[i - 1]:
         return i - 1
+    if i > 0 and text[flags[i - 1][1] : flags[i][0]].strip() in ("،", ","):
+        for k in (i - 1, i - 2, i - 3):
+            if k < 0 or (k < i - 1 and _BREAK.search(text[flags[k][1] : flags[i - 1][0]])):
+                break
+            if titles[k]:
+                return k
     for k in (i - 2, i - 3):
         if k < 0 or not titles[k]:
             continue
@@ -442,7 +462,7 @@ def find_focus(
     elif qtype == "when":
         span = _pattern_focus(DATE, text, start, end, question, anchors)
     elif qtype == "where" or (qtype == "which" and _place_head(question.head)):
-        place = _place_focus(text, start, end, own, words, anchors)
+        place = _place_focus(text, start, end, own, words, anchors, idf)
         if place is not None:
             # A place after «في/إلى/ب…» answers «أين»; one mentioned in passing may not.
             return Focus(place[0], place[1], typed=place[2])
@@ -500,10 +520,17 @@ def _place_head(head: str) -> bool:
 
 
 def _place_focus(
-    text: str, start: int, end: int, own: set[str], words: set[str], anchors: list[int]
+    text: str,
+    start: int,
+    end: int,
+    own: set[str],
+    words: set[str],
+    anchors: list[int],
+    idf: Callable[[str], float],
 ) -> tuple[int, int, bool] | None:
     best: tuple[tuple[bool, int], tuple[int, int]] | None = None
-    for s, e in [*find_places(text, start, end), *_named_places(text, start, end, own, words)]:
+    named = _named_places(text, start, end, own, words, idf)
+    for s, e in [*find_places(text, start, end), *named]:
         if _is_asked(text[s:e], own, words):
             continue
         # «في القاهرة», «بتونس», «إلى باريس»: a place after a locative preposition is the answer
@@ -534,31 +561,41 @@ _SPATIAL = frozenset(normalize(w) for w in _SPATIAL_WORDS.split())
 
 
 def _named_places(
-    text: str, start: int, end: int, own: set[str], words: set[str]
+    text: str,
+    start: int,
+    end: int,
+    own: set[str],
+    words: set[str],
+    idf: Callable[[str], float],
 ) -> list[tuple[int, int]]:
-    """Places named by a head noun and up to three words after it, within one phrase.
+    """Places named by a head noun and up to two words after it, within one phrase.
 
-    «شارع التسعين», «بالملعب الأولمبي برادس», «مخيم جنين»: the head and the words that name it,
-    «جامعة 6 أكتوبر»; stopping at punctuation, a function word or a word of the question.
+    «شارع التسعين», «بالملعب الأولمبي برادس», «جامعة 6 أكتوبر»: the head and the words that name
+    it, stopping at punctuation, a function word, a preposition of place or a word of the
+    question; common words at the end are dropped, as for names («ملعب حميد المجاهد مباريات»).
     """
     tokens = _tokens(text, start, end)
     found = []
     for k, (s, e) in enumerate(tokens):
         if not _bare(normalize(text[s:e])) & _PLACE_HEADS:
             continue
-        stop = e
-        for s2, e2 in tokens[k + 1 : k + 4]:
+        name: list[tuple[int, int]] = []
+        for s2, e2 in tokens[k + 1 : k + 3]:
             word = normalize(text[s2:e2])
             if (
-                _BREAK.search(text[stop:s2])
+                _BREAK.search(text[(name[-1][1] if name else e) : s2])
                 or word in STOPWORDS
                 or word in _SPATIAL
                 or _is_asked(text[s2:e2], own, words)
             ):
                 break
-            stop = e2
-        if stop > e:
-            found.append((s, stop))
+            name.append((s2, e2))
+        rarity = [_rarity(idf, text[a:b]) for a, b in name]
+        while len(name) > 1 and rarity[-1] < 0.5 * max(rarity):
+            name.pop()
+            rarity.pop()
+        if name:
+            found.append((s, name[-1][1]))
     return found
 
 

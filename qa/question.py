@@ -68,6 +68,8 @@ _PHRASES: list[tuple[QType, re.Pattern[str]]] = [
     ("what", re.compile(r"\bwhat\b")),
 ]
 _WHICH_HEAD = re.compile(r"(?:^|\s)(?:و|ف)?(?:في |من |الي |علي |ب)?(?:اي|ايه) (\S+)")
+# What «كم» counts: «كم مشاركا», «كم عدد القتلى», «كم من جثة».
+_COUNT_HEAD = re.compile(r"(?:^|\s)(?:و|ف)?ب?كم (?:عدد |من )?(\S+)")
 _DEMONSTRATIVES = frozenset(
     normalize(w)
     for w in (
@@ -117,6 +119,7 @@ class Question:
     followup: bool = False
     cited_docs: tuple[str, ...] = ()
     cited_chunks: tuple[str, ...] = ()
+    # The noun after «أي» («في أي مستشفى») or what «كم» counts («كم مشاركا»).
     head: str = ""
     numbers: tuple[str, ...] = ()
     context_numbers: tuple[str, ...] = ()
@@ -319,6 +322,9 @@ def analyse(
     head = ""
     if qtype in ("which", "where", "when"):
         m = _WHICH_HEAD.search(normalize(std))
+        head = m.group(1).strip(_EDGE + "؟") if m else ""
+    elif qtype == "how_many":
+        m = _COUNT_HEAD.search(normalize(std))
         head = m.group(1).strip(_EDGE + "؟") if m else ""
     numbers = tuple(dict.fromkeys(_NUMBER.findall(normalize(text))))
     history_terms: list[str] = []

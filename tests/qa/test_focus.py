@@ -97,3 +97,22 @@ def test_ordinary_words_are_not_places() -> None:
     # «فرقة» is not «ف» + «رقة» (Raqqa is «الرقة»), «ألم» is pain not Ulm, «أمل» hope not Amol.
     text = "وقالت فرقة الأبحاث إن النبأ أثار ألما وأملا في الرقة وبغزة وبتونس."
     assert [text[a:b] for a, b in find_places(text)] == ["الرقة", "غزة", "تونس"]
+
+
+def test_how_many_takes_the_number_of_what_is_counted() -> None:
+    text = "وقال المنظمون إن 70 مشاركا من حوالي 30 دولة يحضرون فعاليات المؤتمر."
+    assert focus_of("كم مشارك يحضر فعاليات المؤتمر؟", text) == "70"
+    assert focus_of("كم دولة تحضر فعاليات المؤتمر؟", text) == "30"
+    assert focus_of("قداش من مشارك في المؤتمر؟", text) == "70"
+
+
+def test_who_takes_the_name_after_an_office_and_its_comma() -> None:
+    # «رئيس الحكومة، يوسف …»: the office is not what is asked, the name still follows it.
+    text = "ومن المنتظر أن يشرف رئيس الحكومة، يوسف الهاشمي، يوم الخميس على افتتاح المعرض."
+    names = {"يوسف", "هاشمي"}
+
+    def idf(term: str) -> float:
+        return 8.0 if any(n in term or term in n for n in names) else 2.0
+
+    f = find_focus(analyse("شكون باش يشرف على افتتاح المعرض؟"), text, 0, len(text), idf)
+    assert f is not None and text[f.start : f.end] == "يوسف الهاشمي"
