@@ -27,7 +27,9 @@ DATE = re.compile(
     rf"|[{_DIGITS}]{{1,2}}[/.-][{_DIGITS}]{{1,2}}[/.-][{_DIGITS}]{{2,4}}"
     rf"|(?:عام|سنة|سنه)\s+[{_DIGITS}]{{3,4}}"
     rf"|(?<![{_DIGITS}])(?:1[0-9]{{3}}|20[0-9]{{2}})(?![{_DIGITS}])"
-    rf"|(?:يوم\s+)?(?:{_WEEKDAYS})",
+    # A weekday, and the date that follows it: «(يوم) الاثنين 10 أكتوبر 2016».
+    rf"|(?:(?<!\S)|(?<=و))(?:يوم\s+)?(?:{_WEEKDAYS})"
+    rf"(?:\s+[{_DIGITS}]{{1,2}}\s+(?:{_MONTHS})(?:\s+[{_DIGITS}]{{4}})?)?",
     re.IGNORECASE,
 )
 # Number words (a count may be written out) and the scale words that follow a number.
@@ -101,6 +103,10 @@ class Focus:
 _CLITICS = ("وبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
 
 
+_RELATIVES = frozenset(
+    normalize(w)
+    for w in ("الذي", "التي", "الذين", "اللذان", "اللتان", "اللذين", "اللتين", "اللواتي")
+)
 # How a title's complement opens («بالحركة», «للشؤون», «باسم»).
 _COMPLEMENT = ("بال", "لل", "باسم")
 
@@ -255,12 +261,20 @@ def _name_focus(
             and flags[j + 1][2]
             and not _BREAK.search(text[flags[j][1] : flags[j + 1][0]])
         )
+        # «… من قبل الكيان الصهيوني الذي هدّد …» asked «من هدد؟»: the doer, before a relative
+        # pronoun and the question's verb.
+        doer = (
+            j + 2 < len(flags)
+            and normalize(text[flags[j + 1][0] : flags[j + 1][1]]) in _RELATIVES
+            and flags[j + 2][2]
+            and not _BREAK.search(text[flags[j][1] : flags[j + 2][0]])
+        )
         apposed = _apposed(text, flags, i, j)
         title_at = _title_before(text, flags, titles, i)
         title_before = title_at is not None
         titled = title_before or apposed
         asked_title = apposed or (title_at is not None and flags[title_at][2])
-        if before or after or titled:
+        if before or after or doer or titled:
             rarity = [_rarity(idf, text[s:e]) for s, e, _, _ in flags[i : j + 1]]
             # Trim common words at the ends of the run (a verb or adverb after the name).
             top = max(rarity)
@@ -279,7 +293,7 @@ def _name_focus(
                 a += 1
             score = (
                 sum(rarity[a - i : b - i + 1]) / (b - a + 1)
-                + (0.5 if before else 0.0)
+                + (0.5 if before or doer else 0.0)
                 + (1.0 if titled else 0.0)
             )
             if best is None or score > best[0]:

@@ -116,3 +116,19 @@ def test_who_takes_the_name_after_an_office_and_its_comma() -> None:
 
     f = find_focus(analyse("شكون باش يشرف على افتتاح المعرض؟"), text, 0, len(text), idf)
     assert f is not None and text[f.start : f.end] == "يوسف الهاشمي"
+
+
+def test_when_takes_the_weekday_with_its_date() -> None:
+    text = "تنفذ سيارات الأجرة بسوسة اليوم الاثنين 10 أكتوبر 2016 إضرابا عاما."
+    assert focus_of("وقتاش تنفذ سيارات الأجرة بسوسة إضرابا؟", text) == "الاثنين 10 أكتوبر 2016"
+
+
+def test_who_takes_the_doer_before_a_relative_pronoun() -> None:
+    text = "وستصل القافلة بسلام إن لم تعترض من قبل الجماعات المسلحة التي هددت بمنعها من العبور."
+    common = {"سلام", "عبور", "منع"}
+
+    def idf(term: str) -> float:
+        return 2.0 if any(c in term for c in common) else 6.0
+
+    f = find_focus(analyse("شكون هدد بمنع القافلة؟"), text, 0, len(text), idf)
+    assert f is not None and text[f.start : f.end] == "الجماعات المسلحة"
