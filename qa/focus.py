@@ -23,7 +23,8 @@ _MONTHS = (
 )
 _WEEKDAYS = "السبت|الأحد|الاحد|الإثنين|الاثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة"
 DATE = re.compile(
-    rf"(?:[{_DIGITS}]{{1,2}}\s+)?(?:{_MONTHS})(?:\s*/\s*(?:{_MONTHS}))?(?:\s+(?:عام\s+)?[{_DIGITS}]{{4}})?"
+    rf"(?:[{_DIGITS}]{{1,2}}\s+)?(?:{_MONTHS})(?:\s*/\s*(?:{_MONTHS})|\s*\((?:{_MONTHS})\))?"
+    rf"(?:\s+(?:عام\s+)?[{_DIGITS}]{{4}})?"
     rf"|[{_DIGITS}]{{1,2}}[/.-][{_DIGITS}]{{1,2}}[/.-][{_DIGITS}]{{2,4}}"
     rf"|(?:عام|سنة|سنه)\s+[{_DIGITS}]{{3,4}}"
     rf"|(?<![{_DIGITS}])(?:1[0-9]{{3}}|20[0-9]{{2}})(?![{_DIGITS}])"
@@ -281,7 +282,11 @@ def _name_focus(
             a, b = i, j
             while b > a and rarity[b - i] < 0.5 * top:
                 b -= 1
-            while a < b and rarity[a - i] < 0.5 * top:
+            # A name's first word is often a common one («أحمد السروي»): the start is kept where
+            # the run follows the question's words («مدير فنون أبها أحمد السروي»), unless they end
+            # with a title, whose complement may open the run («رئيس الحزب المعارض فروديبو»).
+            keep_start = before and not title_before
+            while a < b and rarity[a - i] < 0.5 * top and not keep_start:
                 a += 1
             # What follows a title before the name is its complement, not the name
             # («القيادي بالحركة المنصف السلامي», «المتحدث باسم الوزارة أحمد …»).
@@ -380,7 +385,7 @@ def _earlier_name(
     that answers with the title alone is answered by the name it refers to.
     """
     titles = [
-        stem(normalize(text[s:e])) for s, e in tokens if _bare(normalize(text[s:e])) & _titles()
+        stem(normalize(text[s:e])) for s, e in tokens if _bare(normalize(text[s:e])) & _offices()
     ]
     if not titles or start == 0:
         return None
@@ -510,13 +515,26 @@ _TITLE_WORDS = (
     "النجم النجمة الممثل الممثلة المطرب المطربة الأمينة القائد زعيم الزعيم رئيسة الرئيسة "
     "القيادي القيادية العضو عضو الناشط الناشطة المحامي المحامية الخبير الخبيرة الباحث الباحثة "
     "المحلل المهندس الطبيب الطبيبة المرشح المرشحة الوكيل المفوض المفوضة العاهل الحارس "
+    "الإعلامي الإعلامية الشاعر الشاعرة الروائي الروائية المؤرخ "
     "President Minister King Prince Dr Mr Mrs Ms Sheikh"
 )
 
 
+# Words that introduce a name; unlike a title, they never stand for the person later on.
+_NAMING_WORDS = "اسم يسمى تسمى يدعى تدعى المسمى المسماة"
+
+
+@functools.lru_cache(maxsize=1)
+def _offices() -> frozenset[str]:
+    """Titles only: «الوزير» alone may stand for the minister named earlier in the passage."""
+    return frozenset(b for w in _TITLE_WORDS.split() for b in _bare(normalize(w))) & _titles()
+
+
 @functools.lru_cache(maxsize=1)
 def _titles() -> frozenset[str]:
-    bare = {b for w in _TITLE_WORDS.split() for b in _bare(normalize(w))}
+    """Titles and the words that introduce a name («تحمل اسم X», «يدعى X»): what a name follows."""
+    words = f"{_TITLE_WORDS} {_NAMING_WORDS}".split()
+    bare = {b for w in words for b in _bare(normalize(w))}
     # «الإمام» without its article is «أمام» ("in front of"), far more often the preposition.
     return frozenset(bare - {normalize("أمام")})
 

@@ -132,3 +132,24 @@ def test_who_takes_the_doer_before_a_relative_pronoun() -> None:
 
     f = find_focus(analyse("شكون هدد بمنع القافلة؟"), text, 0, len(text), idf)
     assert f is not None and text[f.start : f.end] == "الجماعات المسلحة"
+
+
+def test_when_takes_a_month_given_in_two_calendars() -> None:
+    text = "وقبل أيام من موعد الانتخابات الرئاسية المرتقبة في 21 يوليو (تموز) الحالي، خرج المعارضون."
+    assert focus_of("متى موعد الانتخابات الرئاسية؟", text) == "21 يوليو (تموز)"
+
+
+def test_who_keeps_a_common_first_name_after_the_question_words() -> None:
+    text = "وأوضح مدير فنون أبها أحمد السروي أن الجمعية تقيم الاحتفال كل عام."
+    common = {"احمد", "اوضح", "جمعي", "احتفال", "عام"}
+
+    def idf(term: str) -> float:
+        return 2.0 if any(c in term for c in common) else 7.0
+
+    f = find_focus(analyse("مين مدير فنون أبها؟"), text, 0, len(text), idf)
+    assert f is not None and text[f.start : f.end] == "أحمد السروي"
+
+
+def test_name_after_a_naming_word() -> None:
+    text = "وأطلقت الشركة خدمة جديدة تحمل اسم بوابة الزوار وستكون متاحة للجميع."
+    assert focus_of("ما اسم الخدمة الجديدة التي أطلقتها الشركة؟", text).startswith("بوابة الزوار")
