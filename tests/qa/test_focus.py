@@ -135,7 +135,9 @@ def test_who_takes_the_doer_before_a_relative_pronoun() -> None:
 
 
 def test_when_takes_a_month_given_in_two_calendars() -> None:
-    text = "وقبل أيام من موعد الانتخابات الرئاسية المرتقبة في 21 يوليو (تموز) الحالي، خرج المعارضون."
+    text = (
+        "وقبل أيام من موعد الانتخابات الرئاسية المرتقبة في 21 يوليو (تموز) الحالي، خرج المعارضون."
+    )
     assert focus_of("متى موعد الانتخابات الرئاسية؟", text) == "21 يوليو (تموز)"
 
 
