@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from qa.focus import find_focus
 from qa.question import analyse
 
@@ -11,8 +13,8 @@ def rare(term: str) -> float:
     return 5.0
 
 
-def focus_of(question: str, text: str) -> str:
-    f = find_focus(analyse(question), text, 0, len(text), rare)
+def focus_of(question: str, text: str, idf: Callable[[str], float] = rare) -> str:
+    f = find_focus(analyse(question), text, 0, len(text), idf)
     assert f is not None, (question, text)
     return text[f.start : f.end]
 
@@ -114,8 +116,7 @@ def test_who_takes_the_name_after_an_office_and_its_comma() -> None:
     def idf(term: str) -> float:
         return 8.0 if any(n in term or term in n for n in names) else 2.0
 
-    f = find_focus(analyse("شكون باش يشرف على افتتاح المعرض؟"), text, 0, len(text), idf)
-    assert f is not None and text[f.start : f.end] == "يوسف الهاشمي"
+    assert focus_of("شكون باش يشرف على افتتاح المعرض؟", text, idf) == "يوسف الهاشمي"
 
 
 def test_when_takes_the_weekday_with_its_date() -> None:
@@ -130,8 +131,7 @@ def test_who_takes_the_doer_before_a_relative_pronoun() -> None:
     def idf(term: str) -> float:
         return 2.0 if any(c in term for c in common) else 6.0
 
-    f = find_focus(analyse("شكون هدد بمنع القافلة؟"), text, 0, len(text), idf)
-    assert f is not None and text[f.start : f.end] == "الجماعات المسلحة"
+    assert focus_of("شكون هدد بمنع القافلة؟", text, idf) == "الجماعات المسلحة"
 
 
 def test_when_takes_a_month_given_in_two_calendars() -> None:
@@ -148,8 +148,7 @@ def test_who_keeps_a_common_first_name_after_the_question_words() -> None:
     def idf(term: str) -> float:
         return 2.0 if any(c in term for c in common) else 7.0
 
-    f = find_focus(analyse("مين مدير فنون أبها؟"), text, 0, len(text), idf)
-    assert f is not None and text[f.start : f.end] == "أحمد السروي"
+    assert focus_of("مين مدير فنون أبها؟", text, idf) == "أحمد السروي"
 
 
 def test_name_after_a_naming_word() -> None:
