@@ -606,19 +606,20 @@ class ExtractiveAnswerer:
                     focus = nxt
                     best.end = after[1]
                     best_idx = [*best_idx, after[2]]
-        if question.qtype == "who" and not (focus is not None and focus.titled):
+        if question.qtype == "who" and not (focus is not None and focus.office_asked):
             # «وأعلن شريف إسماعيل، رئيس الوزراء، أنه …»: asked who holds an office, the window
             # may start at the office, or after it, while the name stands before it across a
             # comma: look up to two clauses back, within the sentence.
             opens = max((a for a, _ in sentences(hit.text) if a <= best.start), default=0)
-            start, added = best.start, list[int]()
+            start = best.start
+            added: list[int] = []
             for _ in range(2):
                 before = self._previous_unit(units, replace(best, start=start))
                 if before is None or before[0] < opens:
                     break
                 start, added = before[0], [before[2], *added]
                 back = find_focus(question, hit.text, start, best.end, idf)
-                if back is not None and back.titled and back.start < best.start:
+                if back is not None and back.office_asked and back.start < best.start:
                     focus = back
                     best.start = start
                     best_idx = [*added, *best_idx]

@@ -98,7 +98,7 @@ class Focus:
     typed: bool
     # A name given with the office the question asks about («رئيس الوزراء» asked: «شريف إسماعيل،
     # رئيس الوزراء،»), the surest kind of «من» answer.
-    titled: bool = False
+    office_asked: bool = False
 
 
 _CLITICS = ("وبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
@@ -495,7 +495,7 @@ def find_focus(
     elif qtype == "who":
         name = _name_focus(text, tokens, own, words, idf)
         if name is not None and name[2]:
-            return Focus(name[0], name[1], typed=True, titled=name[3])
+            return Focus(name[0], name[1], typed=True, office_asked=name[3])
         earlier = _earlier_name(text, tokens, start, own, words, idf)
         if earlier is not None:
             return Focus(earlier[0], earlier[1], typed=True)
@@ -524,19 +524,21 @@ _TITLE_WORDS = (
 _NAMING_WORDS = "اسم يسمى تسمى يدعى تدعى المسمى المسماة"
 
 
+def _bare_forms(words: str) -> set[str]:
+    return {b for w in words.split() for b in _bare(normalize(w))}
+
+
 @functools.lru_cache(maxsize=1)
 def _offices() -> frozenset[str]:
-    """Titles only: «الوزير» alone may stand for the minister named earlier in the passage."""
-    return frozenset(b for w in _TITLE_WORDS.split() for b in _bare(normalize(w))) & _titles()
+    """Titles: «الوزير» alone may also stand for the minister named earlier in the passage."""
+    # «الإمام» without its article is «أمام» ("in front of"), far more often the preposition.
+    return frozenset(_bare_forms(_TITLE_WORDS) - {normalize("أمام")})
 
 
 @functools.lru_cache(maxsize=1)
 def _titles() -> frozenset[str]:
     """Titles and the words that introduce a name («تحمل اسم X», «يدعى X»): what a name follows."""
-    words = f"{_TITLE_WORDS} {_NAMING_WORDS}".split()
-    bare = {b for w in words for b in _bare(normalize(w))}
-    # «الإمام» without its article is «أمام» ("in front of"), far more often the preposition.
-    return frozenset(bare - {normalize("أمام")})
+    return _offices() | _bare_forms(_NAMING_WORDS)
 
 
 @functools.lru_cache(maxsize=1)
@@ -604,7 +606,7 @@ def _named_places(
 
     «شارع التسعين», «بالملعب الأولمبي برادس», «جامعة 6 أكتوبر»: the head and the words that name
     it, stopping at punctuation, a function word, a preposition of place or a word of the
-    question; common words at the end are dropped, as for names («ملعب حميد المجاهد مباريات»).
+    question; a common word at the end is dropped, as for names.
     """
     tokens = _tokens(text, start, end)
     found = []
