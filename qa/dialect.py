@@ -142,6 +142,30 @@ _FUNCTION_WORDS: dict[str, str] = {
     }.items()
 }
 
+# Everyday nouns of the dialects (loanwords mostly) that news write in their standard form; only
+# words with no other meaning in Modern Standard Arabic («عربية» "car" in Egypt is also "Arabic":
+# left out). With the article, the standard form takes it too.
+_NOUNS: dict[str, str] = {
+    normalize(k): v
+    for k, v in {
+        "ماتش": "مباراة",
+        "ماتشات": "مباريات",
+        "كورة": "كرة",
+        "فلوس": "أموال",
+        "بوليس": "شرطة",
+        "ترينو": "قطار",
+        "تران": "قطار",
+        "كرهبة": "سيارة",
+        "كراهب": "سيارات",
+        "طوموبيل": "سيارة",
+        "سبيطار": "مستشفى",
+        "صبيطار": "مستشفى",
+        "بورطابل": "هاتف",
+        "موبايل": "هاتف",
+        "بلاصة": "مكان",
+    }.items()
+}
+
 # Words that are question words only where they open or close the question (elsewhere they are
 # ordinary words: «من» is also "from", «ما» a negation, «ايه» also "verse", «ليه» also "to him").
 _FIRST_ONLY = frozenset(
@@ -174,8 +198,18 @@ def question_word(word: str, edge: bool) -> tuple[QType, str] | None:
 
 
 def function_word(word: str) -> str | None:
-    """The standard form of a dialect function word ("" = no content), or None if it is not one."""
-    return _FUNCTION_WORDS.get(word)
+    """The standard form of a dialect function word ("" = no content) or everyday noun, else None.
+
+    A noun keeps its article or clitic: «الماتش» → «المباراة», «بالكورة» → «بالكرة».
+    """
+    found = _FUNCTION_WORDS.get(word)
+    if found is not None:
+        return found
+    for prefix in ("", "ال", "بال", "وال", "فال", "لل", "و", "ب", "ف", "ل"):
+        if word.startswith(prefix) and word[len(prefix) :] in _NOUNS:
+            noun = _NOUNS[word[len(prefix) :]]
+            return prefix + noun
+    return None
 
 
 @functools.lru_cache(maxsize=1)

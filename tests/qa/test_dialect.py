@@ -75,6 +75,13 @@ def test_dialect_words_become_standard_for_matching_only() -> None:
     assert "فين" not in " ".join(q.terms)
 
 
+def test_everyday_dialect_nouns_match_their_standard_form() -> None:
+    assert to_standard("وين الماتش؟") == "أين المباراة؟"
+    assert to_standard("قداش من كرهبة تحرقت؟").split()[2] == "سيارة"
+    # What the question asks about matches the article's word, whatever the question's spelling.
+    assert analyse("علاش وقفوا قبل الماتش؟").terms == analyse("علاش وقفوا قبل المباراة؟").terms
+
+
 def test_history_turns_with_and_without_citations() -> None:
     cite = {"n": 1, "doc_id": "a.txt", "chunk_id": "c1", "text": "..."}
     turns = parse_history(
