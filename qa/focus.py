@@ -108,6 +108,12 @@ _RELATIVES = frozenset(
     normalize(w)
     for w in ("الذي", "التي", "الذين", "اللذان", "اللتان", "اللذين", "اللتين", "اللواتي")
 )
+# «أنّ/إنّ» with a pronoun: they open a clause, never a name («رئيس الوزراء، أنه يتابع …»).
+_PARTICLES = frozenset(
+    normalize(p + suffix)
+    for p in ("أن", "إن", "لأن", "بأن", "وأن", "وإن")
+    for suffix in ("ه", "ها", "هم", "هما", "هن", "ني", "نا")
+)
 # How a title's complement opens («بالحركة», «للشؤون», «باسم»).
 _COMPLEMENT = ("بال", "لل", "باسم")
 
@@ -231,6 +237,7 @@ def _name_focus(
         asked = _is_asked(text[s:e], own, words)
         stop = (
             word in STOPWORDS
+            or word in _PARTICLES
             or (len(word) > 1 and word[0] in "وف" and word[1:] in STOPWORDS)
             or any(ch.isdigit() for ch in word)
         )

@@ -154,3 +154,10 @@ def test_who_keeps_a_common_first_name_after_the_question_words() -> None:
 def test_name_after_a_naming_word() -> None:
     text = "وأطلقت الشركة خدمة جديدة تحمل اسم بوابة الزوار وستكون متاحة للجميع."
     assert focus_of("ما اسم الخدمة الجديدة التي أطلقتها الشركة؟", text).startswith("بوابة الزوار")
+
+
+def test_a_clause_after_the_office_is_no_name_given_with_it() -> None:
+    # The window starts at the office; what follows «أنه» is a clause, not the office holder.
+    text = "رئيس الوزراء، أنه يتابع تداعيات الحادث مع الوزراء والجهات المعنية."
+    f = find_focus(analyse("مين رئيس الوزراء اللي تابع الحادث؟"), text, 0, len(text), rare)
+    assert f is None or not f.office_asked
