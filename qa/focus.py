@@ -252,9 +252,13 @@ def _name_focus(
             i += 1
             continue
         j = i
+        # A name given after a naming word may hold the question's words: «تحمل اسم مركز الأمان»
+        # asked «ما اسم الميزة … للأمان؟».
+        named = i > 0 and _is_naming(text, flags[i - 1][:2])
         while (
             j + 1 < len(flags)
-            and not flags[j + 1][2]
+            and (named or not flags[j + 1][2])
+            and not (named and _opens_clause(text, flags[j + 1][:2]))
             and not flags[j + 1][3]
             and not titles[j + 1]
             and j + 1 - i < max_words
@@ -316,6 +320,16 @@ def _name_focus(
 
 def _is_title(text: str, token: tuple[int, int]) -> bool:
     return bool(_bare(normalize(text[token[0] : token[1]])) & _titles())
+
+
+def _opens_clause(text: str, token: tuple[int, int]) -> bool:
+    """A word with the conjunction «و» and no article («وسيعتبر», «ويهدف»): the next clause."""
+    word = normalize(text[token[0] : token[1]])
+    return len(word) > 3 and word[0] == "و" and not word.startswith("وال")
+
+
+def _is_naming(text: str, token: tuple[int, int]) -> bool:
+    return bool(_bare(normalize(text[token[0] : token[1]])) & _naming())
 
 
 def _title_before(
@@ -543,9 +557,14 @@ def _offices() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def _naming() -> frozenset[str]:
+    return frozenset(_bare_forms(_NAMING_WORDS))
+
+
+@functools.lru_cache(maxsize=1)
 def _titles() -> frozenset[str]:
     """Titles and the words that introduce a name («تحمل اسم X», «يدعى X»): what a name follows."""
-    return _offices() | _bare_forms(_NAMING_WORDS)
+    return _offices() | _naming()
 
 
 @functools.lru_cache(maxsize=1)

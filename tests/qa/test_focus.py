@@ -154,6 +154,9 @@ def test_who_keeps_a_common_first_name_after_the_question_words() -> None:
 def test_name_after_a_naming_word() -> None:
     text = "وأطلقت الشركة خدمة جديدة تحمل اسم بوابة الزوار وستكون متاحة للجميع."
     assert focus_of("ما اسم الخدمة الجديدة التي أطلقتها الشركة؟", text).startswith("بوابة الزوار")
+    # The name may hold the question's own words.
+    text = "وأطلقت الوزارة تطبيقا يحمل اسم بوابة المواطن ويتيح متابعة الملفات."
+    assert focus_of("ما اسم التطبيق الذي أطلقته الوزارة للمواطن؟", text) == "بوابة المواطن"
 
 
 def test_a_clause_after_the_office_is_no_name_given_with_it() -> None:
