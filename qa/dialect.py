@@ -71,10 +71,14 @@ _add("where", "أين", "وين", "فين", "فاين", "وينو", "وينه", 
 _add("where", "من أين", "منين", "منأين", "مناين", "منين")
 _add("how", "كيف", "كيفاش", "كيفاه", "كيداير", "كيف")
 
+
+def _normalised(table: dict[str, str]) -> dict[str, str]:
+    return {normalize(k): v for k, v in table.items()}
+
+
 # Dialect function words -> Modern Standard form ("" drops the word from matching).
-_FUNCTION_WORDS: dict[str, str] = {
-    normalize(k): v
-    for k, v in {
+_FUNCTION_WORDS = _normalised(
+    {
         # pronouns spelt as spoken
         "هوا": "هو",
         "هيه": "هي",
@@ -139,15 +143,14 @@ _FUNCTION_WORDS: dict[str, str] = {
         "مهوش": "ليس",
         "مو": "ليس",
         "مب": "ليس",
-    }.items()
-}
+    }
+)
 
 # Everyday nouns of the dialects (loanwords mostly) that news write in their standard form; only
 # words with no other meaning in Modern Standard Arabic («عربية» "car" in Egypt is also "Arabic":
 # left out). With the article, the standard form takes it too.
-_NOUNS: dict[str, str] = {
-    normalize(k): v
-    for k, v in {
+_NOUNS = _normalised(
+    {
         "ماتش": "مباراة",
         "ماتشات": "مباريات",
         "كورة": "كرة",
@@ -163,8 +166,8 @@ _NOUNS: dict[str, str] = {
         "بورطابل": "هاتف",
         "موبايل": "هاتف",
         "بلاصة": "مكان",
-    }.items()
-}
+    }
+)
 
 # Words that are question words only where they open or close the question (elsewhere they are
 # ordinary words: «من» is also "from", «ما» a negation, «ايه» also "verse", «ليه» also "to him").
