@@ -108,11 +108,11 @@ _RELATIVES = frozenset(
     normalize(w)
     for w in ("الذي", "التي", "الذين", "اللذان", "اللتان", "اللذين", "اللتين", "اللواتي")
 )
-# «أنّ/إنّ» with a pronoun: they open a clause, never a name («رئيس الوزراء، أنه يتابع …»).
+# «أنّ/إنّ», alone or with a pronoun: they open a clause, never a name («…، أنه يتابع …»).
 _PARTICLES = frozenset(
     normalize(p + suffix)
     for p in ("أن", "إن", "لأن", "بأن", "وأن", "وإن")
-    for suffix in ("ه", "ها", "هم", "هما", "هن", "ني", "نا")
+    for suffix in ("", "ه", "ها", "هم", "هما", "هن", "ني", "نا")
 )
 # How a title's complement opens («بالحركة», «للشؤون», «باسم»).
 _COMPLEMENT = ("بال", "لل", "باسم")
@@ -328,6 +328,10 @@ def _opens_clause(text: str, token: tuple[int, int]) -> bool:
     return len(word) > 3 and word[0] == "و" and not word.startswith("وال")
 
 
+def _is_office(text: str, token: tuple[int, int]) -> bool:
+    return bool(_bare(normalize(text[token[0] : token[1]])) & _offices())
+
+
 def _is_naming(text: str, token: tuple[int, int]) -> bool:
     return bool(_bare(normalize(text[token[0] : token[1]])) & _naming())
 
@@ -364,20 +368,20 @@ def _apposed(text: str, flags: list[tuple[int, int, bool, bool]], i: int, j: int
     """Whether the run flags[i..j] is set off by commas beside a title phrase the question asks about.
 
     News gives a person's office in apposition, on either side of the name: «وأعلن شريف إسماعيل،
-    رئيس الوزراء، أن…» and «قال وزير الخارجية، سامح شكري، إن…». Asked about the office, the name
+    رئيس الوزراء، أن…», «وصرح إياد الدهماني المتحدث باسم الحكومة…» and «قال وزير الخارجية، سامح
+    شكري، إن…». Asked about the office, the name
     is across the comma from the question's words; after the office, the name closes its phrase.
     """
 
     def comma(a: int, b: int) -> bool:
         return text[a:b].strip() in ("،", ",")
 
-    if (
-        j + 1 < len(flags)
-        and flags[j + 1][2]
-        and comma(flags[j][1], flags[j + 1][0])
-        and _is_title(text, flags[j + 1][:2])
-    ):
-        return True
+    if j + 1 < len(flags) and flags[j + 1][2] and _is_office(text, flags[j + 1][:2]):
+        gap = text[flags[j][1] : flags[j + 1][0]]
+        # «X، رئيس الوزراء،», and without the comma when the run is a full name (a verb before
+        # the office is one word: «وقال رئيس الوزراء»): «إياد الدهماني المتحدث باسم الحكومة».
+        if comma(flags[j][1], flags[j + 1][0]) or (not gap.strip() and j > i):
+            return True
     closed = j + 1 == len(flags) or bool(_BREAK.search(text[flags[j][1] : flags[j + 1][0]]))
     if closed and i > 0 and flags[i - 1][2] and comma(flags[i - 1][1], flags[i][0]):
         phrase = flags[max(0, i - 3) : i]
@@ -386,7 +390,7 @@ def _apposed(text: str, flags: list[tuple[int, int, bool, bool]], i: int, j: int
         while k >= 0 and (
             k == len(phrase) - 1 or not _BREAK.search(text[phrase[k][1] : phrase[k + 1][0]])
         ):
-            if _is_title(text, phrase[k][:2]):
+            if _is_office(text, phrase[k][:2]):
                 return True
             k -= 1
     return False

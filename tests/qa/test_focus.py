@@ -164,3 +164,13 @@ def test_a_clause_after_the_office_is_no_name_given_with_it() -> None:
     text = "رئيس الوزراء، أنه يتابع تداعيات الحادث مع الوزراء والجهات المعنية."
     f = find_focus(analyse("مين رئيس الوزراء اللي تابع الحادث؟"), text, 0, len(text), rare)
     assert f is None or not f.office_asked
+
+
+def test_who_takes_the_full_name_right_before_the_office_asked() -> None:
+    text = "وصرح إياد الدهماني المتحدث الرسمي باسم الحكومة بأن القرار نهائي."
+    common = {"صرح", "رسم", "قرار", "نهاي"}
+
+    def idf(term: str) -> float:
+        return 2.0 if term in common else 6.0
+
+    assert focus_of("من هو المتحدث باسم الحكومة؟", text, idf) == "إياد الدهماني"
