@@ -318,8 +318,13 @@ def _name_focus(
     return best[1] if best else None
 
 
+def _token_in(text: str, token: tuple[int, int], table: frozenset[str]) -> bool:
+    """Whether the word at `token` (or its form without clitics) is in a table of bare forms."""
+    return bool(_bare(normalize(text[token[0] : token[1]])) & table)
+
+
 def _is_title(text: str, token: tuple[int, int]) -> bool:
-    return bool(_bare(normalize(text[token[0] : token[1]])) & _titles())
+    return _token_in(text, token, _titles())
 
 
 def _opens_clause(text: str, token: tuple[int, int]) -> bool:
@@ -329,11 +334,11 @@ def _opens_clause(text: str, token: tuple[int, int]) -> bool:
 
 
 def _is_office(text: str, token: tuple[int, int]) -> bool:
-    return bool(_bare(normalize(text[token[0] : token[1]])) & _offices())
+    return _token_in(text, token, _offices())
 
 
 def _is_naming(text: str, token: tuple[int, int]) -> bool:
-    return bool(_bare(normalize(text[token[0] : token[1]])) & _naming())
+    return _token_in(text, token, _naming())
 
 
 def _title_before(
@@ -369,8 +374,8 @@ def _apposed(text: str, flags: list[tuple[int, int, bool, bool]], i: int, j: int
 
     News gives a person's office in apposition, on either side of the name: «وأعلن شريف إسماعيل،
     رئيس الوزراء، أن…», «وصرح إياد الدهماني المتحدث باسم الحكومة…» and «قال وزير الخارجية، سامح
-    شكري، إن…». Asked about the office, the name
-    is across the comma from the question's words; after the office, the name closes its phrase.
+    شكري، إن…». Asked about the office, the name is across the comma (or right before the
+    office) from the question's words; after the office, the name closes its phrase.
     """
 
     def comma(a: int, b: int) -> bool:
@@ -409,9 +414,7 @@ def _earlier_name(
     News text names a person once («وزير الاتصال أنور معروف») and then says «الوزير»; a span
     that answers with the title alone is answered by the name it refers to.
     """
-    titles = [
-        stem(normalize(text[s:e])) for s, e in tokens if _bare(normalize(text[s:e])) & _offices()
-    ]
+    titles = [stem(normalize(text[s:e])) for s, e in tokens if _is_office(text, (s, e))]
     if not titles or start == 0:
         return None
     before = _tokens(text, 0, start)
@@ -641,7 +644,7 @@ def _named_places(
     tokens = _tokens(text, start, end)
     found = []
     for k, (s, e) in enumerate(tokens):
-        if not _bare(normalize(text[s:e])) & _PLACE_HEADS:
+        if not _token_in(text, (s, e), _PLACE_HEADS):
             continue
         name: list[tuple[int, int]] = []
         for s2, e2 in tokens[k + 1 : k + 3]:
