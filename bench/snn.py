@@ -9,8 +9,9 @@ Markdown table and writes `bench/out/snn-<N>.json`:
 * memory: the process's RSS when each 10% of the articles has been read (`rss_at_pct_mb`: flat
   when the build does not hold the archive; `rss_parts_at_pct_mb` splits it into anonymous and
   file-backed memory and gives glibc's account of its heap), the peak while streaming (reading,
-  splitting, embedding, writing batches; sampled every 0.2 s), the peak over the whole build including the
-  commit (which builds the FAISS and BM25 indexes, holding every vector and the BM25 matrix), and
+  splitting, embedding, writing batches; sampled every 0.2 s), the peak over the whole build
+  including the commit (which builds the FAISS and BM25 indexes, holding every vector and the
+  BM25 matrix), and
   the process's lifetime peak (`ru_maxrss`, which includes loading the model);
 * with the model and index loaded: search (hybrid) and answer p50/p95 over questions made from
   article titles of the indexed part (the title as the question).
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
+import functools
 import gzip
 import json
 import os
@@ -66,16 +68,25 @@ class _MallInfo2(ctypes.Structure):
     ]  # fmt: skip
 
 
+@functools.cache
+def _mallinfo2() -> Any:
+    """glibc's `mallinfo2`, or None where the C library has none (not glibc, or glibc < 2.33)."""
+    try:
+        function = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return None
+    function.restype = _MallInfo2
+    return function
+
+
 def heap_mb() -> dict[str, float]:
     """What glibc's heap holds, all arenas: in use by the program, free inside it, mmapped blocks.
 
-    Empty where the C library has no `mallinfo2` (not glibc, or glibc < 2.33).
+    Empty where the C library has no `mallinfo2`.
     """
-    try:
-        mallinfo2 = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallinfo2
-    except (OSError, AttributeError):
+    mallinfo2 = _mallinfo2()
+    if mallinfo2 is None:
         return {}
-    mallinfo2.restype = _MallInfo2
     info = mallinfo2()
     return {
         "heap_in_use": info.uordblks / 1e6,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from typing import Literal
 
-from index.arabic import normalize
+from index.arabic import normalize, strip_clitics
 
 _EDGE = "?!.,;:«»\"'()؟،"
 
@@ -208,11 +208,10 @@ def function_word(word: str) -> str | None:
     found = _FUNCTION_WORDS.get(word)
     if found is not None:
         return found
-    for prefix in ("", "ال", "بال", "وال", "فال", "لل", "و", "ب", "ف", "ل"):
-        if word.startswith(prefix) and word[len(prefix) :] in _NOUNS:
-            noun = _NOUNS[word[len(prefix) :]]
-            return prefix + noun
-    return None
+    bare = word if word in _NOUNS else strip_clitics(word)
+    if bare not in _NOUNS:
+        return None
+    return word[: len(word) - len(bare)] + _NOUNS[bare]
 
 
 @functools.lru_cache(maxsize=1)

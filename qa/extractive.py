@@ -614,7 +614,7 @@ class ExtractiveAnswerer:
             start = best.start
             added: list[int] = []
             for _ in range(2):
-                before = self._previous_unit(units, replace(best, start=start))
+                before = self._previous_unit(units, best.hit_index, start)
                 if before is None or before[0] < opens:
                     break
                 start, added = before[0], [before[2], *added]
@@ -697,13 +697,11 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _previous_unit(
-        units: list[tuple[int, int, int]], best: Span
+        units: list[tuple[int, int, int]], hit_index: int, start: int
     ) -> tuple[int, int, int] | None:
-        """The clause right before the chosen window in the same passage (start, end, unit)."""
+        """The clause ending before `start` in passage `hit_index`, nearest first (start, end, unit)."""
         preceding = [
-            (a, b, u)
-            for u, (h, a, b) in enumerate(units)
-            if h == best.hit_index and b <= best.start
+            (a, b, u) for u, (h, a, b) in enumerate(units) if h == hit_index and b <= start
         ]
         return max(preceding, key=lambda unit: unit[1]) if preceding else None
 

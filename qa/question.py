@@ -320,11 +320,9 @@ def analyse(
     std = to_standard(text)
     qtype = question_type(text)
     head = ""
-    if qtype in ("which", "where", "when"):
-        m = _WHICH_HEAD.search(normalize(std))
-        head = m.group(1).strip(_EDGE + "؟") if m else ""
-    elif qtype == "how_many":
-        m = _COUNT_HEAD.search(normalize(std))
+    pattern = _COUNT_HEAD if qtype == "how_many" else _WHICH_HEAD
+    if qtype in ("which", "where", "when", "how_many"):
+        m = pattern.search(normalize(std))
         head = m.group(1).strip(_EDGE + "؟") if m else ""
     numbers = tuple(dict.fromkeys(_NUMBER.findall(normalize(text))))
     history_terms: list[str] = []
