@@ -144,7 +144,11 @@ def prepare(app: Any, cache: VectorCache, cases: list[Case]) -> None:
         case.question = analyse(case.text)
         case.qvec = cache.query(case.question.retrieval_query)
         case.hits = searcher.search(
-            case.question.retrieval_query, k=k, query_vector=case.qvec, exclude_docs=case.exclude
+            case.question.retrieval_query,
+            k=k,
+            query_vector=case.qvec,
+            exclude_docs=case.exclude,
+            lexical_query=case.question.lexical_query,
         )
         case.golds = [g for g in (normalize(a) for a in case.item.answers) if g]
 

@@ -227,3 +227,81 @@ def terms(text: str, *, drop_stopwords: bool = True) -> list[str]:
             continue
         out.append(stem(w))
     return out
+
+
+# Singular and broken-plural templates that pair up in news Arabic, written in normalised letters
+# with ف ع ل for the root's three letters: (singular, plural, singular → plural, plural →
+# singular). «افعال» and «فعول» are also the shapes of common verbal nouns («اغلاق», «دخول»),
+# and «افعله» of verbs with a pronoun («ارسله»), so those are only reached from the singular or
+# only left for it.
+_NUMBER_TEMPLATES = (
+    ("فعيل", "فعلاء", True, True),  # وزير / وزراء, شهيد / شهداء
+    ("فعيل", "فعلي", True, True),  # قتيل / قتلى, جريح / جرحى (ى is folded to ي)
+    ("فعيله", "فعايل", True, True),  # حقيبة / حقائب (ة is folded to ه, ئ to ي)
+    ("فعاله", "فعايل", True, True),  # رسالة / رسائل
+    ("فعال", "افعله", False, True),  # سلاح / أسلحة
+    ("مفعل", "مفاعل", True, True),  # مقعد / مقاعد, مدرسة / مدارس
+    ("مفعول", "مفاعيل", True, True),  # مشروع / مشاريع
+    ("مفعال", "مفاعيل", True, True),  # مفتاح / مفاتيح
+    ("فاعل", "فواعل", True, True),  # شارع / شوارع, عاصمة / عواصم
+    ("فعل", "افعال", True, False),  # حزب / أحزاب
+    ("فعل", "فعول", True, False),  # شهر / شهور
+)
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    return re.compile("^" + "".join("(.)" if c in "فعل" else c for c in template) + "$")
+
+
+def _fill(template: str, root: tuple[str, ...]) -> str:
+    slots = dict(zip("فعل", root, strict=True))
+    return "".join(slots.get(c, c) for c in template)
+
+
+_NUMBER_RULES = tuple(
+    (_template_regex(src), dst, towards)
+    for singular, plural, forward, back in _NUMBER_TEMPLATES
+    for src, dst, on, towards in (
+        (singular, plural, forward, "plural"),
+        (plural, singular, back, "singular"),
+    )
+    if on
+)
+
+
+@functools.lru_cache(maxsize=8_192)
+def number_variants(word: str, towards: str = "") -> tuple[str, ...]:
+    """A noun's other number, singular ↔ broken plural, by the common templates.
+
+    Snowball stems «مقعدا» to «مقعد» and «مقاعد» to «مقاعد»: a question asking «كم مقعدا»
+    never meets an article saying «8 مقاعد». The variants are guesses made from the word's
+    shape alone (a verb can take a noun's shape), so callers use them where a noun is
+    certain, e.g. what «كم» counts, and only those that occur count.
+
+    Args:
+        word: A normalised word.
+        towards: "plural" (the word is a singular) or "singular" (it is a plural); empty:
+            either.
+
+    Returns:
+        Its candidate singulars or plurals (normalised, without clitics), none with its
+        own stem.
+    """
+    if not _ARABIC_LETTER.search(word) or len(word) < 3:
+        return ()
+    forms = {word, strip_clitics(word)}
+    # The accusative ending of «مقعدا», the feminine one of «مدرسه», the dual of «مقعدين».
+    forms |= {f[:-1] for f in forms if len(f) >= 4 and f[-1] in "اه"}
+    forms |= {f[:-2] for f in forms if len(f) >= 6 and f[-2:] in ("ين", "ان")}
+    own = stem(word)
+    out: dict[str, None] = {}
+    for form in forms:
+        for pattern, target, direction in _NUMBER_RULES:
+            if towards and direction != towards:
+                continue
+            m = pattern.match(form)
+            if m and not (target == "فعيل" and form[0] == "ا"):  # «اخرى», «اولى»: no plurals
+                variant = _fill(target, m.groups())
+                if stem(variant) != own:
+                    out[variant] = None
+    return tuple(out)

@@ -139,9 +139,15 @@ class AnswerEngine:
     def _search(self, state: _State, query: str) -> None:
         q = state.question
         state.query_vector = self.searcher.encode_query(query)
+        # Word matching also looks for the counted noun's other number («مقعدا» / «مقاعد»).
+        lexical_query = q.lexical_query if query == q.retrieval_query else None
         k = max(self.searcher.settings.k, self.answerer.config.passages_latin if q.latin else 0)
         hits = self.searcher.search(
-            query, k=k, query_vector=state.query_vector, exclude_docs=state.exclude
+            query,
+            k=k,
+            query_vector=state.query_vector,
+            exclude_docs=state.exclude,
+            lexical_query=lexical_query,
         )
         cited = [d for d in q.cited_docs if d not in state.exclude]
         if q.followup and not cited and q.topic_question:
@@ -153,7 +159,11 @@ class AnswerEngine:
         if q.followup and cited:
             # A follow-up looks first in the articles the conversation has cited.
             first = self.searcher.search_within(
-                query, cited, k=self.answerer.config.cited_passages, query_vector=state.query_vector
+                query,
+                cited,
+                k=self.answerer.config.cited_passages,
+                query_vector=state.query_vector,
+                lexical_query=lexical_query,
             )
             seen = {h.chunk_id for h in first}
             hits = first + [h for h in hits if h.chunk_id not in seen]

@@ -372,7 +372,11 @@ def evaluate(
             mode: [
                 h.doc_id
                 for h in searcher.search(
-                    question.retrieval_query, k=k, mode=mode, query_vector=qvec
+                    question.retrieval_query,
+                    k=k,
+                    mode=mode,
+                    query_vector=qvec,
+                    lexical_query=question.lexical_query,
                 )
             ]
             for mode in ("hybrid", "dense", "lexical")

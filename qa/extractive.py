@@ -8,6 +8,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -199,18 +200,23 @@ def _near(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
-def term_credit(term: str, span_terms: set[str]) -> float:
-    """How well a question term is matched by a span: 1 exact, 0.8 near (prefix or one edit).
+def term_credit(term: str, span_terms: set[str], forms: Sequence[str] = ()) -> float:
+    """How well a question term is matched by a span: 1 exact, 0.8 near.
+
+    Near is a prefix, one edit, or the word's other number («مقعدا» / «مقاعد»).
 
     Args:
         term: A stemmed question term.
         span_terms: The stemmed terms of the span.
+        forms: The stems of the term's other number (`index.arabic.number_variants`).
 
     Returns:
         The credit in [0, 1].
     """
     if term in span_terms:
         return 1.0
+    if any(f in span_terms for f in forms):
+        return 0.8
     if len(term) < 3:
         return 0.0
     for other in span_terms:
@@ -409,8 +415,9 @@ class ExtractiveAnswerer:
         term_list = list(weights)
         n_terms = len(term_list)
         unit_terms = [set(terms(hits[h].text[a:b])) for h, a, b in units]
+        forms = question.number_forms
         credit = np.array(
-            [[term_credit(t, ut) for t in term_list] for ut in unit_terms],
+            [[term_credit(t, ut, forms.get(t, ())) for t in term_list] for ut in unit_terms],
             dtype=np.float32,
         ).reshape(len(units), n_terms)
         w = np.array([weights[t] for t in term_list], dtype=np.float32)
@@ -420,8 +427,10 @@ class ExtractiveAnswerer:
         context_credit = np.zeros((len(hits), n_terms), dtype=np.float32)
         for h in used:
             whole = set(terms(hits[h].text)) | context_terms[h]
-            passage_credit[h] = [term_credit(t, whole) for t in term_list]
-            context_credit[h] = [term_credit(t, context_terms[h]) for t in term_list]
+            passage_credit[h] = [term_credit(t, whole, forms.get(t, ())) for t in term_list]
+            context_credit[h] = [
+                term_credit(t, context_terms[h], forms.get(t, ())) for t in term_list
+            ]
         n_sent = max(sentence_of) + 1 if sentence_of else 0
         sentence_credit = np.zeros((n_sent, n_terms), dtype=np.float32)
         for u, sid in enumerate(sentence_of):
@@ -649,7 +658,15 @@ class ExtractiveAnswerer:
         topic = context | set(terms(hit.text)) if question.history_terms else context
         own_terms = set(question.terms)
         scope = [
-            (t, max(float(c), term_credit(t, context if t in own_terms else topic)))
+            (
+                t,
+                max(
+                    float(c),
+                    term_credit(
+                        t, context if t in own_terms else topic, question.number_forms.get(t, ())
+                    ),
+                ),
+            )
             for t, c in zip(term_list, span_credit, strict=True)
             if t not in said
         ]

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from index.arabic import STOPWORDS, normalize, stem, terms
+from index.arabic import STOPWORDS, normalize, number_variants, stem, terms
 from qa.places import find_places
 from qa.question import Question
 
@@ -45,7 +45,10 @@ _SCALE = (
 )
 COUNT = re.compile(
     rf"[{_DIGITS}]+(?:[.,٫٬][{_DIGITS}]+)*{_SCALE}"
-    rf"|(?<!\S)(?:ال)?(?:{_NUMBER_WORDS})(?:\s+(?:و)?(?:{_NUMBER_WORDS}))*(?![^\s.,،؛:!?؟)])",
+    # A number word may carry a conjunction or preposition («بثمانية مقاعد»), left outside;
+    # not a three-letter one («لست» is "I am not").
+    rf"|(?:(?<!\S)|(?:(?<=(?<!\S)[وفبل])|(?<=(?<!\S)[وف][بل]))(?=\S{{4}}))"
+    rf"(?:ال)?(?:{_NUMBER_WORDS})(?:\s+(?:و)?(?:{_NUMBER_WORDS}))*(?![^\s.,،؛:!?؟)])",
 )
 # Words that introduce a purpose: «من أجل», «بهدف», and the accusative verbal nouns news uses
 # for it («ترحماً على», «احتجاجاً على», «تضامناً مع»), written with or without the tanween.
@@ -179,7 +182,9 @@ def _pattern_focus(
 ) -> tuple[int, int] | None:
     best: tuple[tuple[bool, int], tuple[int, int]] | None = None
     asked = {normalize(n) for n in (*question.numbers, *question.context_numbers)}
-    counted = stem(normalize(question.head)) if question.qtype == "how_many" else ""
+    head = normalize(question.head) if question.qtype == "how_many" else ""
+    # What is counted, in either number: «كم مقعدا» is answered by «8 مقاعد».
+    counted = (stem(head), *number_variants(head)) if head else ()
     for m in pattern.finditer(text, start, end):
         s, e = m.start(), m.end()
         while e > s and text[e - 1].isspace():
@@ -196,15 +201,21 @@ def _pattern_focus(
     return best[1] if best else None
 
 
-def _counts(text: str, end: int, counted: str) -> bool:
-    """Whether the word right after a number (ending at `end`) is what the question counts."""
-    if len(counted) < 3:
-        return False
+def _counts(text: str, end: int, counted: tuple[str, ...]) -> bool:
+    """Whether the word right after a number (ending at `end`) is what the question counts.
+
+    Args:
+        text: The passage.
+        end: Where the number ends.
+        counted: The stems of the counted noun, in its singular and plural.
+    """
     m = _TOKEN.search(text, end, min(len(text), end + 40))
     if m is None or text[end : m.start()].strip():
         return False
     word = stem(normalize(m.group()))
-    return len(word) >= 3 and (word.startswith(counted) or counted.startswith(word))
+    return len(word) >= 3 and any(
+        len(c) >= 3 and (word.startswith(c) or c.startswith(word)) for c in counted
+    )
 
 
 def _unscaled(found: str) -> bool:

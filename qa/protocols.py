@@ -30,6 +30,7 @@ class Searching(Protocol):
         mode: Mode = "hybrid",
         exclude_docs: Collection[str] = (),
         query_vector: np.ndarray | None = None,
+        lexical_query: str | None = None,
     ) -> list[Hit]:
         """Find the chunks that best match a question, best first."""
         ...

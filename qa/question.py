@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from index.arabic import STOPWORDS, normalize, terms
+from index.arabic import STOPWORDS, normalize, number_variants, stem, terms
 from qa.dialect import QType, question_word, question_words, to_standard
 from qa.errors import BadHistory, EmptyQuestion, NoWordsQuestion, QuestionError, QuestionTooLong
 
@@ -69,7 +69,7 @@ _PHRASES: list[tuple[QType, re.Pattern[str]]] = [
 ]
 _WHICH_HEAD = re.compile(r"(?:^|\s)(?:و|ف)?(?:في |من |الي |علي |ب)?(?:اي|ايه) (\S+)")
 # What «كم» counts: «كم مشاركا», «كم عدد القتلى», «كم من جثة».
-_COUNT_HEAD = re.compile(r"(?:^|\s)(?:و|ف)?ب?كم (?:عدد |من )?(\S+)")
+_COUNT_HEAD = re.compile(r"(?:^|\s)(?:(?:و|ف)?ب?كم (عدد |من )?|(عدد) )(\S+)")
 _DEMONSTRATIVES = frozenset(
     normalize(w)
     for w in (
@@ -125,6 +125,10 @@ class Question:
     context_numbers: tuple[str, ...] = ()
     topic_question: str = ""
     asked_words: frozenset[str] = frozenset()
+    # What «كم» counts in its other number («مقعدا» → «مقاعد»): the stems, by the head's term.
+    number_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The retrieval query for word matching: with the counted noun's other number.
+    lexical_query: str = ""
 
 
 def validate(text: str, max_chars: int) -> str:
@@ -320,10 +324,17 @@ def analyse(
     std = to_standard(text)
     qtype = question_type(text)
     head = ""
+    counted: tuple[str, ...] = ()
     pattern = _COUNT_HEAD if qtype == "how_many" else _WHICH_HEAD
-    if qtype in ("which", "where", "when", "how_many"):
-        m = pattern.search(normalize(std))
-        head = m.group(1).strip(_EDGE + "؟") if m else ""
+    m = pattern.search(normalize(std)) if qtype in ("which", "where", "when", "how_many") else None
+    if m is not None:
+        head = m.group(m.lastindex or 1).strip(_EDGE + "؟")
+    if qtype == "how_many" and head and m is not None:
+        # «كم مقعدا» (a singular, always) is answered by «8 مقاعد», «عدد القتلى» (mostly a
+        # plural) by «14 قتيلا».
+        after_number = bool(m.group(2)) or "عدد" in (m.group(1) or "")
+        counted = number_variants(normalize(head), "singular" if after_number else "plural")
+    head_term = stem(normalize(head)) if counted else ""
     numbers = tuple(dict.fromkeys(_NUMBER.findall(normalize(text))))
     history_terms: list[str] = []
     said: list[str] = []
@@ -381,4 +392,6 @@ def analyse(
         context_numbers=context_numbers,
         topic_question=topic_question,
         asked_words=frozenset(_words(std)),
+        number_forms={head_term: tuple(stem(f) for f in counted)} if counted else {},
+        lexical_query=" ".join((query, *counted)),
     )

@@ -133,6 +133,7 @@ class Searcher:
         mode: Mode = "hybrid",
         exclude_docs: Collection[str] = (),
         query_vector: np.ndarray | None = None,
+        lexical_query: str | None = None,
     ) -> list[Hit]:
         """Find the chunks that best match a question.
 
@@ -142,6 +143,8 @@ class Searcher:
             mode: `hybrid`, `dense` or `lexical`.
             exclude_docs: Articles to leave out (used by evaluation).
             query_vector: The query's embedding, if the caller has it already.
+            lexical_query: The query for word matching when it differs from `query` (e.g.
+                with a counted noun's other number, `Question.lexical_query`).
 
         Returns:
             Hits, best first.
@@ -163,7 +166,7 @@ class Searcher:
             qvec = query_vector if query_vector is not None else self.encode_query(query)
             dense = snap.dense_search(qvec, n_cand)
         if mode in ("hybrid", "lexical"):
-            lexical = snap.lexical.search(query, n_cand)
+            lexical = snap.lexical.search(lexical_query or query, n_cand)
         excluded = set(exclude_docs)
 
         def keep(pairs: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -195,6 +198,7 @@ class Searcher:
         doc_ids: Collection[str],
         k: int = 3,
         query_vector: np.ndarray | None = None,
+        lexical_query: str | None = None,
     ) -> list[Hit]:
         """The chunks of the given articles that best match a question (a follow-up's sources).
 
@@ -203,6 +207,7 @@ class Searcher:
             doc_ids: Articles to look in (unknown ids are ignored).
             k: How many hits.
             query_vector: The query's embedding, if the caller has it already.
+            lexical_query: The query for word matching when it differs from `query`.
 
         Returns:
             Hits from those articles only, best first (fused dense and BM25 ranks).
@@ -222,7 +227,7 @@ class Searcher:
             dense_scores = vectors @ np.asarray(qvec, dtype=np.float32)
         except (AttributeError, RuntimeError):  # a store that cannot give single vectors back
             dense_scores = np.zeros(len(rows), dtype=np.float32)
-        matched = dict(snap.lexical.search(query, len(snap)))
+        matched = dict(snap.lexical.search(lexical_query or query, len(snap)))
         lexical_scores = np.array([matched.get(r, 0.0) for r in rows], dtype=np.float32)
         dense_rank = [rows[i] for i in np.argsort(-dense_scores, kind="stable")]
         lexical_rank = [rows[i] for i in np.argsort(-lexical_scores, kind="stable")]

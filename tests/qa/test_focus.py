@@ -108,6 +108,20 @@ def test_how_many_takes_the_number_of_what_is_counted() -> None:
     assert focus_of("قداش من مشارك في المؤتمر؟", text) == "70"
 
 
+def test_how_many_counts_the_noun_in_either_number() -> None:
+    # Asked «كم مقعدا», the article says «9 مقاعد»; «12» is nearer the question's words.
+    text = "وحصل الحزب في 12 دائرة انتخابية على 9 مقاعد في المجلس البلدي."
+    assert focus_of("كم مقعدا حصل عليه الحزب؟", text) == "9"
+    text = "وأسفر الهجوم الذي استمر 3 ساعات عن سقوط 14 قتيلا."
+    assert focus_of("كم عدد القتلى في الهجوم؟", text) == "14"
+
+
+def test_how_many_reads_a_number_word_behind_a_preposition() -> None:
+    text = "وفاز الحزب في الانتخابات البلدية بثمانية مقاعد، وقال رئيسه لست راضيا."
+    assert focus_of("كم مقعدا فاز به الحزب؟", text) == "ثمانية"
+    assert focus_of("كم عدد المقاعد التي فاز بها الحزب؟", text) == "ثمانية"
+
+
 def test_who_takes_the_name_after_an_office_and_its_comma() -> None:
     # «رئيس الحكومة، يوسف …»: the office is not what is asked, the name still follows it.
     text = "ومن المنتظر أن يشرف رئيس الحكومة، يوسف الهاشمي، يوم الخميس على افتتاح المعرض."

@@ -128,3 +128,23 @@ def test_asked_who_holds_an_office_the_name_before_it_is_the_span() -> None:
     span = result.spans[0]
     assert span.focus is not None
     assert text[span.focus[0] : span.focus[1]] == "خالد ناصيف"
+
+
+def test_a_window_holding_the_asked_noun_in_its_other_number_is_credited() -> None:
+    # «كم مشروعا» asked; both passages hold four of the question's words, the second also
+    # «9 مشاريع» (two letters away from «مشروع»: no near match by spelling).
+    question = analyse("كم مشروعا أطلق حزب الأمل في المجلس البلدي؟")
+    said = hit(
+        "a.txt", "حزب الأمل", "وقال رئيس حزب الأمل إن الحزب أطلق حملة مع 40 منظمة في المجلس."
+    )
+    plans = hit("b.txt", "حزب الأمل", "وقدم حزب الأمل 9 مشاريع في المجلس البلدي الجديد.")
+    answerer = ExtractiveAnswerer(load_config())
+    windows = answerer.windows(question, [said, plans], None, None, idf)
+    assert windows is not None
+    plain = RANK_FEATURES.index("plain")
+    best = {c.hit_index: 0.0 for c in windows.cands}
+    for cand, row in zip(windows.cands, windows.features, strict=True):
+        best[cand.hit_index] = max(best[cand.hit_index], float(row[plain]))
+    assert best[1] > best[0]
+    result = answerer.extract(question, [said, plans], None, None, idf)
+    assert result.spans[0].hit_index == 1
