@@ -19,6 +19,8 @@ METRIC_ORDER = (
     "contains",
     "exact_match",
     "f1",
+    "highlight_contains",
+    "highlight_f1",
     "must",
     "citation_accuracy",
     "found_correct",

@@ -166,6 +166,14 @@ def must_match(prediction: str, must: Sequence[Sequence[str]]) -> float:
     return float(all(any(normalize(alt) in p for alt in group) for group in must))
 
 
+def highlight(answer: Any) -> str:
+    """The span an answer marks in its first cited passage ("" when it marks none)."""
+    for c in answer.citations:
+        if c.answer_start is not None and c.answer_end is not None:
+            return str(c.text[c.answer_start : c.answer_end])
+    return ""
+
+
 def recall_at(ranked: Sequence[str], gold: str, k: int) -> float:
     """1.0 if `gold` is among the first k (deduplicated) documents."""
     return float(gold in list(dict.fromkeys(ranked))[:k])
@@ -384,12 +392,20 @@ def evaluate(
         t0 = time.perf_counter()
         result = app.ask(item.question.strip(), history)
         ask_seconds[item.id] = time.perf_counter() - t0
+        scores = extra.setdefault(item.id, {})
         if item.doc is not None:
-            extra[item.id] = {
-                f"{mode}_recall@{n}": recall_at(ranked[mode], item.doc, n)
-                for mode in ("dense", "lexical")
-                for n in (1, 5, 10)
-            }
+            scores.update(
+                {
+                    f"{mode}_recall@{n}": recall_at(ranked[mode], item.doc, n)
+                    for mode in ("dense", "lexical")
+                    for n in (1, 5, 10)
+                }
+            )
+        if item.answerable and item.answers:
+            # What the page highlights in the cited passage, against the gold answer.
+            marked = highlight(result) if result.found else ""
+            scores["highlight_contains"] = contains(marked, item.answers) if marked else 0.0
+            scores["highlight_f1"] = f1(marked, item.answers) if marked else 0.0
         return ranked["hybrid"], result.answer, result.found, [c.doc_id for c in result.citations]
 
     rows = run_eval(items, answer, progress=progress)

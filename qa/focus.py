@@ -43,12 +43,18 @@ _SCALE = (
     r"(?:\s*%|\s+(?:ألف|آلاف|الف|الاف|مليون|ملايين|مليار|مليارات|بالمائة|بالمئة|في المائة"
     r"|في المئة|%))?"
 )
-COUNT = re.compile(
+_BIG = ("ألف", "آلاف", "الف", "الاف", "مليون", "ملايين", "مليار", "مليارات")
+_ONE_COUNT = (
     rf"[{_DIGITS}]+(?:[.,٫٬][{_DIGITS}]+)*{_SCALE}"
     # A number word may carry a conjunction or preposition («بثمانية مقاعد»), left outside;
     # not a three-letter one («لست» is "I am not").
     rf"|(?:(?<!\S)|(?:(?<=(?<!\S)[وفبل])|(?<=(?<!\S)[وف][بل]))(?=\S{{4}}))"
-    rf"(?:ال)?(?:{_NUMBER_WORDS})(?:\s+(?:و)?(?:{_NUMBER_WORDS}))*(?![^\s.,،؛:!?؟)])",
+    rf"(?:ال)?(?:{_NUMBER_WORDS})(?:\s+(?:و)?(?:{_NUMBER_WORDS}))*(?![^\s.,،؛:!?؟)])"
+)
+# A count goes on past a big unit with «و»: «4 ملايين و800 ألف», «مليون و260 ألف».
+COUNT = re.compile(
+    rf"(?:{_ONE_COUNT})"
+    rf"(?:(?:{'|'.join(f'(?<={w})' for w in _BIG)})\s*و\s*(?:[{_DIGITS}]+{_SCALE}|{_NUMBER_WORDS}))*"
 )
 # Words that introduce a purpose: «من أجل», «بهدف», and the accusative verbal nouns news uses
 # for it («ترحماً على», «احتجاجاً على», «تضامناً مع»), written with or without the tanween.
@@ -179,12 +185,13 @@ def _pattern_focus(
     question: Question,
     anchors: list[int],
     skip: Callable[[str], bool] | None = None,
+    counted_only: bool = False,
 ) -> tuple[int, int] | None:
     best: tuple[tuple[bool, int], tuple[int, int]] | None = None
     asked = {normalize(n) for n in (*question.numbers, *question.context_numbers)}
     head = normalize(question.head) if question.qtype == "how_many" else ""
     # What is counted, in either number: «كم مقعدا» is answered by «8 مقاعد».
-    counted = (stem(head), *number_variants(head)) if head else ()
+    counted = (stem(head), *(stem(v) for v in number_variants(head))) if head else ()
     for m in pattern.finditer(text, start, end):
         s, e = m.start(), m.end()
         while e > s and text[e - 1].isspace():
@@ -195,7 +202,10 @@ def _pattern_focus(
         if skip is not None and skip(found):
             continue
         # «70 مشاركا من 30 دولة» asked «كم مشاركا»: the number of what is counted comes first.
-        key = (not _counts(text, e, counted), _nearest(anchors, s))
+        counts = _counts(text, e, counted)
+        if counted_only and not counts:
+            continue
+        key = (not counts, _nearest(anchors, s))
         if best is None or key < best[0]:
             best = (key, (s, e))
     return best[1] if best else None
@@ -513,8 +523,10 @@ def find_focus(
     qtype = question.qtype
     span: tuple[int, int] | None = None
     if qtype == "how_many":
-        # A count with its scale («أربعة ملايين», «20 بالمائة») before a bare number.
-        span = _pattern_focus(COUNT, text, start, end, question, anchors, skip=_unscaled)
+        # The number of what is counted («27 علبة» asked «كم علبة»), then a count with its
+        # scale («أربعة ملايين», «20 بالمائة») before a bare number.
+        span = _pattern_focus(COUNT, text, start, end, question, anchors, counted_only=True)
+        span = span or _pattern_focus(COUNT, text, start, end, question, anchors, skip=_unscaled)
         span = span or _pattern_focus(COUNT, text, start, end, question, anchors, skip=_is_year)
         span = span or _pattern_focus(COUNT, text, start, end, question, anchors)
     elif qtype == "when":

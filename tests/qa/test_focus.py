@@ -116,6 +116,19 @@ def test_how_many_counts_the_noun_in_either_number() -> None:
     assert focus_of("كم عدد القتلى في الهجوم؟", text) == "14"
 
 
+def test_how_many_takes_a_count_that_goes_on_past_its_unit() -> None:
+    text = "وأوضح أن عدد الزوار بلغ 4 ملايين و800 ألف زائر خلال السنة."
+    assert focus_of("كم زائرا جاء خلال السنة؟", text) == "4 ملايين و800 ألف"
+    text = "وقدرت قيمة البضاعة المحجوزة بمليون و260 ألف دينار."
+    assert focus_of("كم تبلغ قيمة البضاعة المحجوزة؟", text) == "مليون و260 ألف"
+
+
+def test_how_many_prefers_the_bare_number_of_what_is_counted_over_a_bigger_sum() -> None:
+    text = "وحجزت الوحدات 27 علبة من الذهب تقدر قيمتها الجملية بمليون و260 ألف دينار."
+    assert focus_of("كم علبة حجزت الوحدات؟", text) == "27"
+    assert focus_of("كم تقدر قيمة العلب المحجوزة؟", text) == "مليون و260 ألف"
+
+
 def test_how_many_reads_a_number_word_behind_a_preposition() -> None:
     text = "وفاز الحزب في الانتخابات البلدية بثمانية مقاعد، وقال رئيسه لست راضيا."
     assert focus_of("كم مقعدا فاز به الحزب؟", text) == "ثمانية"
