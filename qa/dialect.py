@@ -32,7 +32,7 @@ def _add(qtype: QType, msa: str, *spellings: str) -> None:
 _add("who", "من", "مَن", "منْ")
 _add("when", "متى", "متى", "أيان")
 _add("where", "أين", "أين")
-_add("how_many", "كم", "كم")
+_add("how_many", "كم", "كم", "بكم")
 _add("why", "لماذا", "لماذا", "لمَ", "لمه")
 _add("how", "كيف", "كيف")
 _add("what", "ماذا", "ماذا")
@@ -172,7 +172,7 @@ _NOUNS = _normalised(
 # Words that are question words only where they open or close the question (elsewhere they are
 # ordinary words: «من» is also "from", «ما» a negation, «ايه» also "verse", «ليه» also "to him").
 _FIRST_ONLY = frozenset(
-    normalize(w) for w in ("من", "ما", "ايه", "اش", "آش", "واش", "جم", "ليه", "شو")
+    normalize(w) for w in ("من", "ما", "ايه", "اش", "آش", "واش", "جم", "ليه", "شو", "بكم")
 )
 
 

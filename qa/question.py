@@ -33,7 +33,9 @@ _PHRASES: list[tuple[QType, re.Pattern[str]]] = [
     (
         "how_many",
         re.compile(
-            r"\bhow (many|much)\b|(^|\s)(و|ف)?(ما )?(هو |هي )?"
+            # «ما عدد…», «عدد…؟», «كم عمر…»: a quantity noun opening the question or after
+            # «ما/كم»; not any «عمر» («متى ولد عمر المختار؟» asks when).
+            r"\bhow (many|much)\b|(^(و|ف)?((ما|ب?كم) )?|(^|\s)(و|ف)?(ما|ب?كم) )(هو |هي )?"
             r"(عدد|مقدار|نسبه|كميه|مبلغ|حجم|قيمه|سعر|مساحه|طول|عمر)\b"
         ),
     ),

@@ -39,6 +39,13 @@ from qa.question import QuestionError, analyse, parse_history, question_type, va
         ("في أي مدينة عقد المؤتمر؟", "where"),
         ("ما اسم رئيس البعثة؟", "who"),
         ("ما نسبة البطالة في البلاد؟", "how_many"),
+        ("عدد سكان المدينة؟", "how_many"),
+        ("بكم تقدر قيمة الصفقة؟", "how_many"),
+        ("ما هو عمر اللاعب؟", "how_many"),
+        # A quantity noun inside another question does not make it «كم» («عمر» is also a name).
+        ("متى ولد عمر المختار؟", "when"),
+        ("متى ارتفعت نسبة البطالة؟", "when"),
+        ("من هو والد عمر المختار؟", "who"),
         ("ما سبب تأجيل المباراة؟", "why"),
         ("أي مستشفى استقبل الجرحى؟", "which"),
         ("هل أغلقت المدارس؟", "yes_no"),
