@@ -189,9 +189,8 @@ def _pattern_focus(
 ) -> tuple[int, int] | None:
     best: tuple[tuple[bool, int], tuple[int, int]] | None = None
     asked = {normalize(n) for n in (*question.numbers, *question.context_numbers)}
-    head = normalize(question.head) if question.qtype == "how_many" else ""
     # What is counted, in either number: «كم مقعدا» is answered by «8 مقاعد».
-    counted = (stem(head), *(stem(v) for v in number_variants(head))) if head else ()
+    counted = _counted(question)
     for m in pattern.finditer(text, start, end):
         s, e = m.start(), m.end()
         while e > s and text[e - 1].isspace():
@@ -202,7 +201,7 @@ def _pattern_focus(
         if skip is not None and skip(found):
             continue
         # «70 مشاركا من 30 دولة» asked «كم مشاركا»: the number of what is counted comes first.
-        counts = _counts(text, e, counted)
+        counts = _counted_end(text, e, counted) >= 0
         if counted_only and not counts:
             continue
         key = (not counts, _nearest(anchors, s))
@@ -211,21 +210,28 @@ def _pattern_focus(
     return best[1] if best else None
 
 
-def _counts(text: str, end: int, counted: tuple[str, ...]) -> bool:
-    """Whether the word right after a number (ending at `end`) is what the question counts.
+def _counted(question: Question) -> tuple[str, ...]:
+    """The stems of what a «كم» question counts, in its singular and plural («مقعد», «مقاعد»)."""
+    head = normalize(question.head) if question.qtype == "how_many" else ""
+    return (stem(head), *(stem(v) for v in number_variants(head))) if head else ()
+
+
+def _counted_end(text: str, end: int, counted: tuple[str, ...]) -> int:
+    """Where the counted noun right after a number (ending at `end`) ends; -1 if it is not there.
 
     Args:
         text: The passage.
         end: Where the number ends.
-        counted: The stems of the counted noun, in its singular and plural.
+        counted: `_counted(question)`.
     """
     m = _TOKEN.search(text, end, min(len(text), end + 40))
     if m is None or text[end : m.start()].strip():
-        return False
+        return -1
     word = stem(normalize(m.group()))
-    return len(word) >= 3 and any(
+    found = len(word) >= 3 and any(
         len(c) >= 3 and (word.startswith(c) or c.startswith(word)) for c in counted
     )
+    return m.end() if found else -1
 
 
 def _unscaled(found: str) -> bool:
@@ -529,6 +535,11 @@ def find_focus(
         span = span or _pattern_focus(COUNT, text, start, end, question, anchors, skip=_unscaled)
         span = span or _pattern_focus(COUNT, text, start, end, question, anchors, skip=_is_year)
         span = span or _pattern_focus(COUNT, text, start, end, question, anchors)
+        if span is not None:
+            # The count with what it counts: «27 علبة», «ثمانية مقاعد».
+            noun_end = _counted_end(text, span[1], _counted(question))
+            if 0 <= noun_end <= end:
+                span = (span[0], noun_end)
     elif qtype == "when":
         span = _pattern_focus(DATE, text, start, end, question, anchors)
     elif qtype == "where" or (qtype == "which" and _place_head(question.head)):

@@ -69,4 +69,4 @@ def test_a_count_finds_the_article_that_gives_it_with_the_plural(
     assert answer.citations and answer.citations[0].doc_id == "seats.txt"
     cited = answer.citations[0]
     assert cited.answer_start is not None and cited.answer_end is not None
-    assert cited.text[cited.answer_start : cited.answer_end] == "ثمانية"
+    assert cited.text[cited.answer_start : cited.answer_end] == "ثمانية مقاعد"
