@@ -256,6 +256,10 @@ def question_type(text: str) -> QType:
     for i, word in enumerate(words):
         entry = question_word(word, edge=i in (0, len(words) - 1))
         if entry is not None:
+            # «من كم محافظة…», «من أين…», «من متى…»: «من» is "from", the next word asks.
+            after = question_word(words[i + 1], edge=True) if i + 1 < len(words) else None
+            if entry[1] == "من" and after is not None and after[1] != "ما":
+                return after[0]
             return entry[0]
     for qtype, pattern in _PHRASES[-3:]:
         if pattern.search(std):

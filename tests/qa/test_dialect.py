@@ -46,6 +46,11 @@ from qa.question import QuestionError, analyse, parse_history, question_type, va
         ("متى ولد عمر المختار؟", "when"),
         ("متى ارتفعت نسبة البطالة؟", "when"),
         ("من هو والد عمر المختار؟", "who"),
+        # «من» is "from" before another question word.
+        ("من كم محافظة تتكون البلاد؟", "how_many"),
+        ("من أين جاء المهاجرون؟", "where"),
+        ("من متى يعمل المصنع؟", "when"),
+        ("من من تزوجت المغنية؟", "who"),
         ("ما سبب تأجيل المباراة؟", "why"),
         ("أي مستشفى استقبل الجرحى؟", "which"),
         ("هل أغلقت المدارس؟", "yes_no"),
