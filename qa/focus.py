@@ -555,6 +555,9 @@ def find_focus(
             name = _name_focus(text, tokens, own, words, idf)
             return Focus(name[0], name[1], typed=False) if name else None
     elif qtype == "who":
+        described = _description_focus(text, tokens, start, end, question)
+        if described is not None:
+            return Focus(described[0], described[1], typed=True)
         name = _name_focus(text, tokens, own, words, idf)
         if name is not None and name[2]:
             return Focus(name[0], name[1], typed=True, office_asked=name[3])
@@ -565,6 +568,66 @@ def find_focus(
     elif qtype == "why":
         span = _cause_focus(text, start, end)
     return Focus(span[0], span[1], typed=True) if span else None
+
+
+# Words between a name and what it is: «X، هو …», «X (1911 - 2006) كان …».
+_COPULAS = frozenset(
+    normalize(w) for w in ("هو", "هي", "هم", "وهو", "وهي", "كان", "كانت", "يعد", "تعد", "يعتبر")
+)
+_CLAUSE_END = re.compile(r"[،,.;؛:!?؟\n]")
+
+
+def _description_focus(
+    text: str, tokens: list[tuple[int, int]], start: int, end: int, question: Question
+) -> tuple[int, int] | None:
+    """What the person or thing named by «من هو X؟» is: the words after X in the window.
+
+    «جمال خاشقجي (13 أكتوبر 1958 - 2 أكتوبر 2018)، صحفي وإعلامي سعودي، …» asked «من هو جمال
+    خاشقجي؟» gives «صحفي وإعلامي سعودي». Past X come a bracket, a comma and «هو/كان/يعد»;
+    the description ends with its clause (at most 12 words). A window opening with «هو/هي» is
+    already about X. None when the question asks for an office holder («من هو رئيس الوزراء؟»)
+    or X is not in the window.
+    """
+    subject = question.subject.split()
+    if not subject or _bare(subject[0]) & _offices():
+        return None
+    named = {t for w in subject for t in terms(w)}
+    first = next(iter(tokens), None)
+    at = -1
+    if first is not None and normalize(text[first[0] : first[1]]) in _COPULAS:
+        at = first[1]
+    run = 0
+    for s, e in tokens if at < 0 else ():
+        if set(terms(normalize(text[s:e]))) & named:
+            run += 1
+            if run >= max(1, (len(named) + 1) // 2):
+                at = e
+        elif at >= 0:
+            break
+        else:
+            run = 0
+    if at < 0:
+        return None
+    pos = at
+    while pos < end:
+        rest = text[pos:end]
+        stripped = rest.lstrip(" \t،,:-–—")
+        pos += len(rest) - len(stripped)
+        if stripped.startswith("("):
+            close = text.find(")", pos, min(end, pos + 300))
+            if close < 0:
+                return None
+            pos = close + 1
+            continue
+        m = _TOKEN.match(text, pos, end)
+        if m is not None and normalize(m.group()) in _COPULAS:
+            pos = m.end()
+            continue
+        break
+    stop = _CLAUSE_END.search(text, pos, end)
+    limit = stop.start() if stop else end
+    inside = [(s, e) for s, e in tokens if pos <= s and e <= limit][:12]
+    return (inside[0][0], inside[-1][1]) if inside else None
 
 
 # Words that stand before a person's name in news text (titles, offices, honorifics).

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from index.arabic import STOPWORDS, normalize, number_variants, stem, terms
+from index.arabic import STOPWORDS, normalize, number_variants, stem, strip_clitics, terms
 from qa.dialect import QType, question_word, question_words, to_standard
 from qa.errors import BadHistory, EmptyQuestion, NoWordsQuestion, QuestionError, QuestionTooLong
 
@@ -72,6 +72,53 @@ _PHRASES: list[tuple[QType, re.Pattern[str]]] = [
 _WHICH_HEAD = re.compile(r"(?:^|\s)(?:و|ف)?(?:في |من |الي |علي |ب)?(?:اي|ايه) (\S+)")
 # What «كم» counts: «كم مشاركا», «كم عدد القتلى», «كم من جثة».
 _COUNT_HEAD = re.compile(r"(?:^|\s)(?:(?:و|ف)?ب?كم (عدد |من )?|(عدد) )(\S+)")
+# «من هو/هي/هم X» where X is named: its first word has no article (not «الفائز», «رئيس …»
+# has none either, but an office is told by the span finder) and X holds no clause or phrase.
+_IDENTITY = re.compile(r"^(?:و|ف)?من (?:هو|هي|هم|هن) (\S+(?: \S+){0,5})$")
+# Nouns of a relation or a role that ask for a name even without the article: «من هو صاحب
+# المشروع؟», «من هو والد X؟».
+_ROLES = frozenset(
+    normalize(w)
+    for w in [
+        "صاحب",
+        "صاحبة",
+        "مؤسس",
+        "مؤسسة",
+        "مؤلف",
+        "مؤلفة",
+        "كاتب",
+        "كاتبة",
+        "والد",
+        "والدة",
+        "ابن",
+        "ابنة",
+        "زوج",
+        "زوجة",
+        "أخ",
+        "أخت",
+        "رسول",
+        "قائد",
+        "قائدة",
+        "مخترع",
+        "مكتشف",
+        "مالك",
+        "مالكة",
+        "خليفة",
+        "ملك",
+        "ملكة",
+        "مدرب",
+        "مخرج",
+        "منتج",
+        "رئيس",
+        "رئيسة",
+        "وزير",
+        "وزيرة",
+    ]
+)
+_NOT_A_NAME = frozenset(
+    normalize(w)
+    for w in ("الذي", "التي", "الذين", "اللذان", "اللتان", "في", "من", "على", "إلى", "عن", "مع")
+)
 _DEMONSTRATIVES = frozenset(
     normalize(w)
     for w in (
@@ -131,6 +178,9 @@ class Question:
     number_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # The retrieval query for word matching: with the counted noun's other number.
     lexical_query: str = ""
+    # X of «من هو X؟» when X may be a name («نجيب محفوظ»: what X is is asked, not a name;
+    # `qa.focus` tells an office such as «رئيس الوزراء» apart), normalised; else "".
+    subject: str = ""
 
 
 def validate(text: str, max_chars: int) -> str:
@@ -272,6 +322,17 @@ def is_latin(text: str) -> bool:
     return len(_LATIN.findall(text)) > len(_ARABIC.findall(text))
 
 
+def _subject(std: str) -> str:
+    """X of a «من هو X؟» question when, by its shape, X may be a name; else ""."""
+    m = _IDENTITY.match(re.sub(r"^\W+|\W+$", "", normalize(std)))
+    if m is None:
+        return ""
+    named = m.group(1).split()
+    if named[0].startswith("ال") or strip_clitics(named[0]) != named[0] or named[0] in _ROLES:
+        return ""
+    return "" if set(named) & _NOT_A_NAME else m.group(1)
+
+
 def _own_terms(text: str) -> list[str]:
     """Content terms of a question: dialect and question words left out."""
     skip = question_words()
@@ -399,5 +460,6 @@ def analyse(
         topic_question=topic_question,
         asked_words=frozenset(_words(std)),
         number_forms={head_term: tuple(stem(f) for f in counted)} if counted else {},
+        subject=_subject(std) if qtype == "who" else "",
         lexical_query=" ".join((query, *counted)),
     )

@@ -130,3 +130,19 @@ def test_a_follow_up_of_a_follow_up_keeps_the_topic() -> None:
     ]
     q = analyse("وأين أقيم؟", history)
     assert q.followup and "معرض" in q.retrieval_query and q.cited_docs == ("fair.txt",)
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("من هو نجيب محفوظ؟", "نجيب محفوظ"),
+        (" - مين هو إياد الدهماني ؟", "اياد الدهماني"),
+        ("من هو الفائز في الانتخابات؟", ""),
+        ("من هو صاحب المشروع؟", ""),
+        ("من هو رئيس الحكومة؟", ""),
+        ("من هو اللاعب الذي سجل الهدف؟", ""),
+        ("من توسط في الهدنة؟", ""),
+    ],
+)
+def test_who_is_x_names_its_subject_only_when_x_may_be_a_name(question: str, subject: str) -> None:
+    assert analyse(question).subject == subject

@@ -201,3 +201,13 @@ def test_who_takes_the_full_name_right_before_the_office_asked() -> None:
         return 2.0 if term in common else 6.0
 
     assert focus_of("من هو المتحدث باسم الحكومة؟", text, idf) == "إياد الدهماني"
+
+
+def test_who_is_a_named_person_takes_what_they_are_not_another_name() -> None:
+    text = "سامي الحداد (3 مارس 1950 - 8 يونيو 2019)، مهندس معماري تونسي، صمم جامع المدينة."
+    assert focus_of("من هو سامي الحداد؟", text) == "مهندس معماري تونسي"
+    text = "هو أول مهندس عربي يفوز بجائزة بريتزكر. وصمم سامي الحداد جامع المدينة."
+    assert focus_of("مين هو سامي الحداد؟", text) == "أول مهندس عربي يفوز بجائزة بريتزكر"
+    # An office asks for a name.
+    text = "وقال رئيس الوزراء سامي الحداد إن المشروع سيكتمل."
+    assert focus_of("من هو رئيس الوزراء؟", text) == "سامي الحداد"
