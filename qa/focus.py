@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from index.arabic import STOPWORDS, normalize, number_variants, stem, terms
+from index.arabic import STOPWORDS, normalize, number_variants, stem, strip_clitics, terms
 from qa.places import find_places
 from qa.question import Question
 
@@ -22,15 +22,22 @@ _MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December"
 )
 _WEEKDAYS = "السبت|الأحد|الاحد|الإثنين|الاثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة"
+# An era after a year: «1529م», «358 هـ», «280 قبل الميلاد».
+_ERA = (
+    r"(?:\s*(?:م|هـ|ه|ق\.\s?م|قبل الميلاد|بعد الميلاد|ميلادي|ميلادية|هجري|هجرية)(?![^\s.,،؛:)\]]))?"
+)
 DATE = re.compile(
-    rf"(?:[{_DIGITS}]{{1,2}}\s+)?(?:{_MONTHS})(?:\s*/\s*(?:{_MONTHS})|\s*\((?:{_MONTHS})\))?"
+    rf"(?:(?:[{_DIGITS}]{{1,2}}\s+)?(?:{_MONTHS})(?:\s*/\s*(?:{_MONTHS})|\s*\((?:{_MONTHS})\))?"
     rf"(?:\s+(?:عام\s+)?[{_DIGITS}]{{4}})?"
     rf"|[{_DIGITS}]{{1,2}}[/.-][{_DIGITS}]{{1,2}}[/.-][{_DIGITS}]{{2,4}}"
     rf"|(?:عام|سنة|سنه)\s+[{_DIGITS}]{{3,4}}"
     rf"|(?<![{_DIGITS}])(?:1[0-9]{{3}}|20[0-9]{{2}})(?![{_DIGITS}])"
     # A weekday, and the date that follows it: «(يوم) الاثنين 10 أكتوبر 2016».
     rf"|(?:(?<!\S)|(?<=و))(?:يوم\s+)?(?:{_WEEKDAYS})"
-    rf"(?:\s+[{_DIGITS}]{{1,2}}\s+(?:{_MONTHS})(?:\s+[{_DIGITS}]{{4}})?)?",
+    rf"(?:\s+[{_DIGITS}]{{1,2}}\s+(?:{_MONTHS})(?:\s+[{_DIGITS}]{{4}})?)?"
+    # A year of three or four digits written with its era: «في 874م».
+    rf"|(?<![{_DIGITS}])[{_DIGITS}]{{3,4}}(?=\s*(?:م|هـ)(?![^\s.,،؛:)\]])))"
+    rf"{_ERA}",
     re.IGNORECASE,
 )
 # Number words (a count may be written out) and the scale words that follow a number.
@@ -208,6 +215,27 @@ def _pattern_focus(
         if best is None or key < best[0]:
             best = (key, (s, e))
     return best[1] if best else None
+
+
+_BORN = frozenset(normalize(w) for w in ("ولد", "ولدت", "يولد", "مولد", "ميلاد", "مواليد"))
+_DIED = frozenset(
+    normalize(w)
+    for w in ("توفي", "توفيت", "توفى", "مات", "ماتت", "وفاة", "رحل", "رحلت", "رحيل", "موت")
+)
+_LIFE = re.compile(r"\(([^()]{1,120}?)\s*[-–—]\s*([^()]{1,120}?)\)")
+
+
+def _life_date(text: str, start: int, end: int, question: Question) -> tuple[int, int] | None:
+    """Asked when X was born or died, the first or second date of «X (1332 - 1406)»."""
+    asked = {strip_clitics(w) for w in question.asked_words}
+    side = 1 if asked & _BORN else 2 if asked & _DIED else 0
+    if not side:
+        return None
+    for m in _LIFE.finditer(text, start, end):
+        date = DATE.search(text, m.start(side), m.end(side))
+        if date is not None:
+            return date.start(), date.end()
+    return None
 
 
 def _counted(question: Question) -> tuple[str, ...]:
@@ -541,7 +569,8 @@ def find_focus(
             if 0 <= noun_end <= end:
                 span = (span[0], noun_end)
     elif qtype == "when":
-        span = _pattern_focus(DATE, text, start, end, question, anchors)
+        span = _life_date(text, start, end, question)
+        span = span or _pattern_focus(DATE, text, start, end, question, anchors)
     elif qtype == "where" or (qtype == "which" and _place_head(question.head)):
         place = _place_focus(text, start, end, own, words, anchors, idf)
         if place is not None:

@@ -211,3 +211,17 @@ def test_who_is_a_named_person_takes_what_they_are_not_another_name() -> None:
     # An office asks for a name.
     text = "وقال رئيس الوزراء سامي الحداد إن المشروع سيكتمل."
     assert focus_of("من هو رئيس الوزراء؟", text) == "سامي الحداد"
+
+
+def test_when_takes_a_year_with_its_era() -> None:
+    assert focus_of("متى استوطن البحارة الجزيرة؟", "استوطن البحارة الجزيرة في 874م.") == "874م"
+    text = "وانتهى حصار المدينة في عام 1529م بعد شهرين."
+    assert focus_of("متى انتهى حصار المدينة؟", text) == "عام 1529م"
+    text = "وبني المعبد في العام 280 قبل الميلاد على الساحل."
+    assert focus_of("متى بني المعبد؟", text) == "عام 280 قبل الميلاد"
+
+
+def test_when_born_or_died_takes_that_side_of_the_life_dates() -> None:
+    text = "سعيد الفاسي (27 مايو 1332 - 19 مارس 1406)، مؤرخ ولد في تونس."
+    assert focus_of("متى ولد سعيد الفاسي؟", text) == "27 مايو 1332"
+    assert focus_of("في أي عام توفي سعيد الفاسي؟", text) == "19 مارس 1406"
