@@ -72,8 +72,9 @@ _PHRASES: list[tuple[QType, re.Pattern[str]]] = [
 _WHICH_HEAD = re.compile(r"(?:^|\s)(?:و|ف)?(?:في |من |الي |علي |ب)?(?:اي|ايه) (\S+)")
 # What «كم» counts: «كم مشاركا», «كم عدد القتلى», «كم من جثة».
 _COUNT_HEAD = re.compile(r"(?:^|\s)(?:(?:و|ف)?ب?كم (عدد |من )?|(عدد) )(\S+)")
-# «من هو/هي/هم X» where X is named: its first word has no article (not «الفائز», «رئيس …»
-# has none either, but an office is told by the span finder) and X holds no clause or phrase.
+# «من هو/هي/هم X» where X may be named: its first word has no article or clitic (not
+# «الفائز»), is no role or relation (`_ROLES`: «صاحب المشروع», «والد X»), and X holds no
+# clause or phrase (`_NOT_A_NAME`); `qa.focus` also leaves out offices («مدير الشركة»).
 _IDENTITY = re.compile(r"^(?:و|ف)?من (?:هو|هي|هم|هن) (\S+(?: \S+){0,5})$")
 # Nouns of a relation or a role that ask for a name even without the article: «من هو صاحب
 # المشروع؟», «من هو والد X؟».
@@ -306,7 +307,8 @@ def question_type(text: str) -> QType:
     for i, word in enumerate(words):
         entry = question_word(word, edge=i in (0, len(words) - 1))
         if entry is not None:
-            # «من كم محافظة…», «من أين…», «من متى…»: «من» is "from", the next word asks.
+            # «من كم محافظة…», «من أين…», «من متى…»: «من» is "from", the next word asks
+            # («من ما» is left to «من»: «ما» after it is more often a negation or "what" clause).
             after = question_word(words[i + 1], edge=True) if i + 1 < len(words) else None
             if entry[1] == "من" and after is not None and after[1] != "ما":
                 return after[0]
