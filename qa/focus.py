@@ -193,8 +193,12 @@ def _pattern_focus(
     anchors: list[int],
     skip: Callable[[str], bool] | None = None,
     counted_only: bool = False,
+    subject_at: int = -1,
 ) -> tuple[int, int] | None:
-    best: tuple[tuple[bool, int], tuple[int, int]] | None = None
+    best: tuple[tuple[bool, bool, int], tuple[int, int]] | None = None
+    # «حصد ماكرون 24% فيما حصلت لوبان على 21%» asked about Macron: the part of the sentence
+    # that names the question's rarest word, before or after «فيما/بينما/في حين», comes first.
+    side = _part(text, start, subject_at) if subject_at >= 0 else 0
     asked = {normalize(n) for n in (*question.numbers, *question.context_numbers)}
     # What is counted, in either number: «كم مقعدا» is answered by «8 مقاعد».
     counted = _counted(question)
@@ -211,10 +215,33 @@ def _pattern_focus(
         counts = _counted_end(text, e, counted) >= 0
         if counted_only and not counts:
             continue
-        key = (not counts, _nearest(anchors, s))
+        other_part = subject_at >= 0 and _part(text, start, s) != side
+        key = (not counts, other_part, _nearest(anchors, s))
         if best is None or key < best[0]:
             best = (key, (s, e))
     return best[1] if best else None
+
+
+_CONTRAST = re.compile(r"(?<!\S)(?:فيما|بينما|في حين|وفي حين|مقابل|أما|وأما)(?!\S)")
+
+
+def _part(text: str, start: int, pos: int) -> int:
+    """How many contrasting clauses («فيما», «بينما», «في حين») open between start and pos."""
+    return len(_CONTRAST.findall(text, start, pos))
+
+
+def _rarest_asked(
+    text: str,
+    tokens: list[tuple[int, int]],
+    own: set[str],
+    words: set[str],
+    idf: Callable[[str], float],
+) -> int:
+    """Where the question's rarest word is in the span (-1: none of its words is)."""
+    found = [(s, e) for s, e in tokens if _is_asked(text[s:e], own, words)]
+    if not found:
+        return -1
+    return max(found, key=lambda t: _rarity(idf, text[t[0] : t[1]]))[0]
 
 
 _BORN = frozenset(normalize(w) for w in ("ولد", "ولدت", "يولد", "مولد", "ميلاد", "مواليد"))
@@ -260,6 +287,20 @@ def _counted_end(text: str, end: int, counted: tuple[str, ...]) -> int:
         len(c) >= 3 and (word.startswith(c) or c.startswith(word)) for c in counted
     )
     return m.end() if found else -1
+
+
+_SHARE_WORDS = frozenset(
+    normalize(w)
+    for w in ["نسبة", "النسبة", "بنسبة", "نسبه", "بالمائة", "بالمئة", "%", "percent", "percentage"]
+)
+_SHARE = re.compile(
+    "|".join(re.escape(normalize(w)) for w in ("%", "بالمائة", "بالمئة", "في المائة", "في المئة"))
+)
+
+
+def _is_share(found: str) -> bool:
+    """Whether a (normalised) count is a percentage («15 بالمائة», «20%»)."""
+    return bool(_SHARE.search(found))
 
 
 def _unscaled(found: str) -> bool:
@@ -555,14 +596,42 @@ def find_focus(
     tokens = _tokens(text, start, end)
     anchors = _anchor_positions(text, tokens, question, words)
     qtype = question.qtype
+    subject_at = _rarest_asked(text, tokens, set(question.terms), words, idf)
     span: tuple[int, int] | None = None
     if qtype == "how_many":
         # The number of what is counted («27 علبة» asked «كم علبة»), then a count with its
         # scale («أربعة ملايين», «20 بالمائة») before a bare number.
-        span = _pattern_focus(COUNT, text, start, end, question, anchors, counted_only=True)
-        span = span or _pattern_focus(COUNT, text, start, end, question, anchors, skip=_unscaled)
-        span = span or _pattern_focus(COUNT, text, start, end, question, anchors, skip=_is_year)
-        span = span or _pattern_focus(COUNT, text, start, end, question, anchors)
+        at = subject_at
+        # A share answers «كم عدد…» only when a share is asked for («ما نسبة…»).
+        shares = bool(question.asked_words & _SHARE_WORDS)
+
+        def share(found: str) -> bool:
+            return not shares and _is_share(found)
+
+        span = _pattern_focus(
+            COUNT, text, start, end, question, anchors, skip=share, counted_only=True, subject_at=at
+        )
+        span = span or _pattern_focus(
+            COUNT,
+            text,
+            start,
+            end,
+            question,
+            anchors,
+            skip=lambda f: _unscaled(f) or share(f),
+            subject_at=at,
+        )
+        span = span or _pattern_focus(
+            COUNT,
+            text,
+            start,
+            end,
+            question,
+            anchors,
+            skip=lambda f: _is_year(f) or share(f),
+            subject_at=at,
+        )
+        span = span or _pattern_focus(COUNT, text, start, end, question, anchors, subject_at=at)
         if span is not None:
             # The count with what it counts: «27 علبة», «ثمانية مقاعد».
             noun_end = _counted_end(text, span[1], _counted(question))
@@ -570,7 +639,9 @@ def find_focus(
                 span = (span[0], noun_end)
     elif qtype == "when":
         span = _life_date(text, start, end, question)
-        span = span or _pattern_focus(DATE, text, start, end, question, anchors)
+        span = span or _pattern_focus(
+            DATE, text, start, end, question, anchors, subject_at=subject_at
+        )
     elif qtype == "where" or (qtype == "which" and _place_head(question.head)):
         place = _place_focus(text, start, end, own, words, anchors, idf)
         if place is not None:

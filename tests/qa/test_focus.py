@@ -238,3 +238,24 @@ def test_a_persian_spelling_of_a_city_is_no_arabic_word() -> None:
     # GeoNames' «دوله» (Dhule) and «الجزیره» (Algiers) fold to «دولة» and «الجزيرة».
     text = "وصرح مدير قناة الجزيرة بأن دولة قطر تدعم الصحافة."
     assert focus_of("أين صرح مدير القناة؟", text, rare) != "الجزيرة"
+
+
+def test_a_number_in_the_clause_of_the_one_asked_about_beats_a_nearer_one() -> None:
+    # Asked about Salem, «حصلت» sits next to Rim's number.
+    text = (
+        "وكان سالم قد تصدر الجولة الأولى للانتخابات وحصد 24.01% من الأصوات فيما حصلت ريم على "
+        "أصوات 21.30% من الناخبين."
+    )
+    names = {"سالم", "ريم"}
+
+    def idf(term: str) -> float:
+        return 8.0 if term in names else 2.0
+
+    assert focus_of("ما نسبة الأصوات التي حصل عليها سالم؟", text, idf) == "24.01%"
+    assert focus_of("ما نسبة الأصوات التي حصلت عليها ريم؟", text, idf) == "21.30%"
+
+
+def test_how_many_is_no_share_unless_a_share_is_asked() -> None:
+    text = "وارتفع عدد الزوار الجزائريين بنسبة 15 بالمائة ليبلغ مليون و250 ألف زائر."
+    assert focus_of("كم عدد الزوار الجزائريين؟", text) == "مليون و250 ألف"
+    assert focus_of("ما نسبة ارتفاع عدد الزوار الجزائريين؟", text) == "15 بالمائة"
