@@ -168,16 +168,23 @@ def _tokens(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
 
 
+def _anchor_tokens(
+    text: str, tokens: list[tuple[int, int]], question: Question, words: set[str]
+) -> list[tuple[int, int]]:
+    """The question's own words in the span (else the conversation's words)."""
+    own = set(question.terms)
+    anchors = [(s, e) for s, e in tokens if _is_asked(text[s:e], own, words)]
+    if anchors:
+        return anchors
+    context = own | set(question.history_terms)
+    return [(s, e) for s, e in tokens if _is_asked(text[s:e], context, words)]
+
+
 def _anchor_positions(
     text: str, tokens: list[tuple[int, int]], question: Question, words: set[str]
 ) -> list[int]:
     """Where the question's own words are in the span (else the conversation's words)."""
-    own = set(question.terms)
-    anchors = [s for s, e in tokens if _is_asked(text[s:e], own, words)]
-    if anchors:
-        return anchors
-    context = own | set(question.history_terms)
-    return [s for s, e in tokens if _is_asked(text[s:e], context, words)]
+    return [s for s, _ in _anchor_tokens(text, tokens, question, words)]
 
 
 def _nearest(anchors: list[int], pos: int) -> int:
@@ -244,6 +251,36 @@ def _rarest_asked(
     return max(found, key=lambda t: _rarity(idf, text[t[0] : t[1]]))[0]
 
 
+# «بين 10 و15», «من 1908 إلى 1914», «بين عامي 1908 و1914»: a range is answered whole.
+_RANGE_OPEN = re.compile(r"(?<!\S)(?:بين|من)\s+(?:عامي\s+|سنتي\s+)?$")
+_RANGE_JOIN = re.compile(r"\s*(?:و|إلى|الى|حتى|-|–)\s*")
+_RANGE_BEFORE = re.compile(
+    r"(?<!\S)(?:بين|من)\s+(?:عامي\s+|سنتي\s+)?(\S+(?:\s\S+)?)\s*(?:و|إلى|الى|حتى|-|–)\s*$"
+)
+
+
+def _with_range(
+    text: str, start: int, end: int, span: tuple[int, int] | None, pattern: re.Pattern[str]
+) -> tuple[int, int] | None:
+    """The span widened to the range it opens or closes («بين 10 و15 قتيلا» → «10 و15»)."""
+    if span is None:
+        return None
+    s, e = span
+    if _RANGE_OPEN.search(text, max(start, s - 16), s):
+        join = _RANGE_JOIN.match(text, e, end)
+        other = pattern.match(text, join.end(), end) if join else None
+        if other is not None and other.end() > other.start():
+            return s, other.end()
+        return span
+    before = _RANGE_BEFORE.search(text, max(start, s - 40), s)
+    if before is not None:
+        first = pattern.fullmatch(text, before.start(1), before.end(1))
+        if first is not None:
+            return before.start(1), e
+    return span
+
+
+_AFTER_NUMBER = re.compile(rf"[{_DIGITS}]\s*$")
 _BORN = frozenset(normalize(w) for w in ("ولد", "ولدت", "يولد", "مولد", "ميلاد", "مواليد"))
 _DIED = frozenset(
     normalize(w)
@@ -602,6 +639,17 @@ def find_focus(
         # The number of what is counted («27 علبة» asked «كم علبة»), then a count with its
         # scale («أربعة ملايين», «20 بالمائة») before a bare number.
         at = subject_at
+        # The counted noun after a number is no guide to which number («9 مقاعد من أصل 40
+        # مقعدا»): nearness is to the question's other words.
+        counted = _counted(question)
+        others = [
+            a
+            for a, (s, e) in zip(
+                anchors, _anchor_tokens(text, tokens, question, words), strict=True
+            )
+            if not (stem(normalize(text[s:e])) in counted and _AFTER_NUMBER.search(text, start, s))
+        ]
+        anchors = others or anchors
         # A share answers «كم عدد…» only when a share is asked for («ما نسبة…»).
         shares = bool(question.asked_words & _SHARE_WORDS)
 
@@ -632,9 +680,10 @@ def find_focus(
             subject_at=at,
         )
         span = span or _pattern_focus(COUNT, text, start, end, question, anchors, subject_at=at)
+        span = _with_range(text, start, end, span, COUNT)
         if span is not None:
             # The count with what it counts: «27 علبة», «ثمانية مقاعد».
-            noun_end = _counted_end(text, span[1], _counted(question))
+            noun_end = _counted_end(text, span[1], counted)
             if 0 <= noun_end <= end:
                 span = (span[0], noun_end)
     elif qtype == "when":
@@ -642,6 +691,7 @@ def find_focus(
         span = span or _pattern_focus(
             DATE, text, start, end, question, anchors, subject_at=subject_at
         )
+        span = _with_range(text, start, end, span, DATE)
     elif qtype == "where" or (qtype == "which" and _place_head(question.head)):
         place = _place_focus(text, start, end, own, words, anchors, idf)
         if place is not None:

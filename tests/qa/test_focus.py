@@ -259,3 +259,15 @@ def test_how_many_is_no_share_unless_a_share_is_asked() -> None:
     text = "وارتفع عدد الزوار الجزائريين بنسبة 15 بالمائة ليبلغ مليون و250 ألف زائر."
     assert focus_of("كم عدد الزوار الجزائريين؟", text) == "مليون و250 ألف"
     assert focus_of("ما نسبة ارتفاع عدد الزوار الجزائريين؟", text) == "15 بالمائة"
+
+
+def test_a_range_is_answered_whole() -> None:
+    text = "وسقط في الهجوم ما بين 10 و15 قتيلا حسب مصادر طبية."
+    assert focus_of("كم قتيلا سقط في الهجوم؟", text) == "10 و15 قتيلا"
+    text = "وقد اضطربت المنطقة بين عامي 1908 و 1914، بسبب الحروب."
+    assert focus_of("متى اضطربت المنطقة؟", text) == "1908 و 1914"
+
+
+def test_the_counted_noun_itself_does_not_pull_the_count_towards_it() -> None:
+    text = "وحصل الحزب على 9 مقاعد من أصل 40 مقعدا."
+    assert focus_of("كم مقعدا حصل عليه الحزب؟", text) == "9 مقاعد"
