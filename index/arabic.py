@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from typing import Literal
 
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # + tatweel
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
@@ -270,7 +271,7 @@ _NUMBER_RULES = tuple(
 
 
 @functools.lru_cache(maxsize=8_192)
-def number_variants(word: str, towards: str = "") -> tuple[str, ...]:
+def number_variants(word: str, towards: Literal["plural", "singular", ""] = "") -> tuple[str, ...]:
     """A noun's other number, singular ↔ broken plural, by the common templates.
 
     Snowball stems «مقعدا» to «مقعد» and «مقاعد» to «مقاعد»: a question asking «كم مقعدا»

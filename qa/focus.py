@@ -180,13 +180,6 @@ def _anchor_tokens(
     return [(s, e) for s, e in tokens if _is_asked(text[s:e], context, words)]
 
 
-def _anchor_positions(
-    text: str, tokens: list[tuple[int, int]], question: Question, words: set[str]
-) -> list[int]:
-    """Where the question's own words are in the span (else the conversation's words)."""
-    return [s for s, _ in _anchor_tokens(text, tokens, question, words)]
-
-
 def _nearest(anchors: list[int], pos: int) -> int:
     return min((abs(a - pos) for a in anchors), default=0)
 
@@ -281,6 +274,57 @@ def _with_range(
 
 
 _AFTER_NUMBER = re.compile(rf"[{_DIGITS}]\s*$")
+
+
+def _count_focus(
+    text: str,
+    start: int,
+    end: int,
+    question: Question,
+    anchor_tokens: list[tuple[int, int]],
+    subject_at: int,
+) -> tuple[int, int] | None:
+    """The count a «كم» question asks for, with what it counts and the range it belongs to.
+
+    First the number of what is counted («27 علبة» asked «كم علبة»), then a count with its
+    scale («أربعة ملايين», «20 بالمائة»), then any number but a year, then any number.
+    """
+    counted = _counted(question)
+    # The counted noun after a number is no guide to which number («9 مقاعد من أصل 40
+    # مقعدا»): nearness is to the question's other words.
+    anchors = [
+        s
+        for s, e in anchor_tokens
+        if not (stem(normalize(text[s:e])) in counted and _AFTER_NUMBER.search(text, start, s))
+    ] or [s for s, _ in anchor_tokens]
+    # A share answers «كم عدد…» only when a share is asked for («ما نسبة…»).
+    shares = bool(question.asked_words & _SHARE_WORDS)
+
+    def share(found: str) -> bool:
+        return not shares and _is_share(found)
+
+    passes: list[tuple[Callable[[str], bool] | None, bool]] = [
+        (share, True),
+        (lambda f: _unscaled(f) or share(f), False),
+        (lambda f: _is_year(f) or share(f), False),
+        (None, False),
+    ]
+    span = None
+    for skip, counted_only in passes:
+        span = _pattern_focus(
+            COUNT, text, start, end, question, anchors, skip, counted_only, subject_at
+        )
+        if span is not None:
+            break
+    span = _with_range(text, start, end, span, COUNT)
+    if span is not None:
+        # The count with what it counts: «27 علبة», «ثمانية مقاعد».
+        noun_end = _counted_end(text, span[1], counted)
+        if 0 <= noun_end <= end:
+            span = (span[0], noun_end)
+    return span
+
+
 _BORN = frozenset(normalize(w) for w in ("ولد", "ولدت", "يولد", "مولد", "ميلاد", "مواليد"))
 _DIED = frozenset(
     normalize(w)
@@ -631,61 +675,13 @@ def find_focus(
     """
     own, words = _asked(question)
     tokens = _tokens(text, start, end)
-    anchors = _anchor_positions(text, tokens, question, words)
+    anchor_tokens = _anchor_tokens(text, tokens, question, words)
+    anchors = [s for s, _ in anchor_tokens]
     qtype = question.qtype
     subject_at = _rarest_asked(text, tokens, set(question.terms), words, idf)
     span: tuple[int, int] | None = None
     if qtype == "how_many":
-        # The number of what is counted («27 علبة» asked «كم علبة»), then a count with its
-        # scale («أربعة ملايين», «20 بالمائة») before a bare number.
-        at = subject_at
-        # The counted noun after a number is no guide to which number («9 مقاعد من أصل 40
-        # مقعدا»): nearness is to the question's other words.
-        counted = _counted(question)
-        others = [
-            a
-            for a, (s, e) in zip(
-                anchors, _anchor_tokens(text, tokens, question, words), strict=True
-            )
-            if not (stem(normalize(text[s:e])) in counted and _AFTER_NUMBER.search(text, start, s))
-        ]
-        anchors = others or anchors
-        # A share answers «كم عدد…» only when a share is asked for («ما نسبة…»).
-        shares = bool(question.asked_words & _SHARE_WORDS)
-
-        def share(found: str) -> bool:
-            return not shares and _is_share(found)
-
-        span = _pattern_focus(
-            COUNT, text, start, end, question, anchors, skip=share, counted_only=True, subject_at=at
-        )
-        span = span or _pattern_focus(
-            COUNT,
-            text,
-            start,
-            end,
-            question,
-            anchors,
-            skip=lambda f: _unscaled(f) or share(f),
-            subject_at=at,
-        )
-        span = span or _pattern_focus(
-            COUNT,
-            text,
-            start,
-            end,
-            question,
-            anchors,
-            skip=lambda f: _is_year(f) or share(f),
-            subject_at=at,
-        )
-        span = span or _pattern_focus(COUNT, text, start, end, question, anchors, subject_at=at)
-        span = _with_range(text, start, end, span, COUNT)
-        if span is not None:
-            # The count with what it counts: «27 علبة», «ثمانية مقاعد».
-            noun_end = _counted_end(text, span[1], counted)
-            if 0 <= noun_end <= end:
-                span = (span[0], noun_end)
+        span = _count_focus(text, start, end, question, anchor_tokens, subject_at)
     elif qtype == "when":
         span = _life_date(text, start, end, question)
         span = span or _pattern_focus(
