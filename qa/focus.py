@@ -194,14 +194,19 @@ def _pattern_focus(
     skip: Callable[[str], bool] | None = None,
     counted_only: bool = False,
     subject_at: int = -1,
+    counted: tuple[str, ...] = (),
 ) -> tuple[int, int] | None:
+    """The match of `pattern` in the span that answers (not the question's own numbers).
+
+    What is counted comes first (`counted`: the stems of «كم»'s noun in either number, «كم مقعدا»
+    answered by «8 مقاعد»), then the part of the sentence naming the question's rarest word (at
+    `subject_at`), then the match nearest the question's words.
+    """
     best: tuple[tuple[bool, bool, int], tuple[int, int]] | None = None
     # «حصد ماكرون 24% فيما حصلت لوبان على 21%» asked about Macron: the part of the sentence
     # that names the question's rarest word, before or after «فيما/بينما/في حين», comes first.
     side = _part(text, start, subject_at) if subject_at >= 0 else 0
     asked = {normalize(n) for n in (*question.numbers, *question.context_numbers)}
-    # What is counted, in either number: «كم مقعدا» is answered by «8 مقاعد».
-    counted = _counted(question)
     for m in pattern.finditer(text, start, end):
         s, e = m.start(), m.end()
         while e > s and text[e - 1].isspace():
@@ -312,7 +317,7 @@ def _count_focus(
     span = None
     for skip, counted_only in passes:
         span = _pattern_focus(
-            COUNT, text, start, end, question, anchors, skip, counted_only, subject_at
+            COUNT, text, start, end, question, anchors, skip, counted_only, subject_at, counted
         )
         if span is not None:
             break
