@@ -384,7 +384,14 @@ def report(rows: list[dict[str, Any]], config: Any) -> dict[str, float]:
         / len(answerable),
         "gold_inside_if_answered": sum(r["contains"] for r in answerable) / len(answerable),
         "answerable_refused": sum(not found(r, config) for r in answerable) / len(answerable),
+        # Answered, but the answer does not hold a gold answer.
+        "answerable_answered_wrong": sum(found(r, config) and not r["contains"] for r in answerable)
+        / len(answerable),
         "unanswerable_answered_removed": sum(found(r, config) for r in removed)
+        / max(len(removed), 1),
+        # Of those, the ones answered with a gold answer from another article (ARCD's articles
+        # overlap: the archive does answer them).
+        "removed_answered_gold_elsewhere": sum(found(r, config) and r["contains"] for r in removed)
         / max(len(removed), 1),
         "unanswerable_answered_outside_dates": sum(found(r, config) for r in outside)
         / max(len(outside), 1),
@@ -444,6 +451,81 @@ def normalize_text(text: str) -> str:
     return normalize(text)
 
 
+def search_ranker(
+    args: argparse.Namespace,
+    cache: VectorCache,
+    score: Any,
+    train_answerable: list[Case],
+) -> tuple[Any, list[dict[str, Any]]]:
+    """The window ranker and answer lengths, fitted on the answerable training questions.
+
+    Listwise fits over the grid of window sizes and shortlists, then coordinate search on the
+    measure itself from the best of those and the hand-set defaults, then the answer length of
+    untyped answers. Returns the configuration and the log of the search.
+    """
+    from qa.extractive import RANK_FEATURES, RERANK_FEATURES, ExtractiveConfig
+
+    t_start = time.perf_counter()
+    defaults = ExtractiveConfig(answer_words=args.answer_words)
+    search_log: list[dict[str, Any]] = [
+        {"config": "hand-set defaults", "contains": round(score(defaults), 4)}
+    ]
+    config, best = defaults, search_log[0]["contains"]
+    for max_words in GRID_MAX_WORDS:
+        for shortlist in GRID_SHORTLIST:
+            trial = fit_ranker(
+                cache,
+                replace(defaults, max_words=max_words, shortlist=shortlist),
+                train_answerable,
+            )
+            s = score(trial)
+            search_log.append(
+                {"max_words": max_words, "shortlist": shortlist, "contains": round(s, 4)}
+            )
+            print(
+                f"  max_words={max_words} shortlist={shortlist}: {s:.3f} "
+                f"({time.perf_counter() - t_start:.0f} s)",
+                file=sys.stderr,
+            )
+            if s > best + 1e-9:
+                best, config = s, trial
+
+    # Then coordinate search on the measure itself, from the best so far: each ranker weight
+    # is moved by each step, kept when at least one more question gets its answer.
+    for sweep in range(args.sweeps):
+        for name in RANK_FEATURES + RERANK_FEATURES:
+            for step in STEPS:
+                trial = nudged(config, name, step)
+                s = score(trial)
+                if s > best + 0.5 / len(train_answerable):
+                    best, config = s, trial
+                    search_log.append({"sweep": sweep, name: step, "contains": round(s, 4)})
+                    print(f"  {name} {step:+}: {s:.3f}", file=sys.stderr)
+
+    # How long an answer without a typed span («ما هو/كيف…») may run on: the longest
+    # that holds more gold answers while the median answer stays within `--answer-words`.
+    for words in GRID_UNTYPED_WORDS:
+        if words < config.answer_words:
+            continue
+        trial = replace(config, answer_words_untyped=words)
+        forget_answers(train_answerable)
+        rows = run(cache, trial, train_answerable)
+        s = sum(r["contains"] for r in rows) / len(rows)
+        median = float(np.median([r["words"] for r in rows if r["words"]]))
+        search_log.append(
+            {"answer_words_untyped": words, "contains": round(s, 4), "median": median}
+        )
+        print(
+            f"  answer_words_untyped={words}: {s:.3f}, median {median:.0f} words",
+            file=sys.stderr,
+        )
+        if s > best + 0.5 / len(train_answerable) and median <= args.answer_words:
+            best, config = s, trial
+
+    forget_answers(train_answerable)
+    return config, search_log
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -469,12 +551,26 @@ def main() -> None:
     parser.add_argument(
         "--sweeps", type=int, default=2, help="Rounds of coordinate search after the ranker fits."
     )
+    parser.add_argument(
+        "--refusal-only",
+        action="store_true",
+        help="Keep the ranker and answer lengths of the shipped parameters; refit only the "
+        "refusal model and its threshold.",
+    )
+    parser.add_argument(
+        "--refusal-label",
+        choices=("question", "answer"),
+        default="question",
+        help="What the refusal model learns to tell apart: 'answer' = the answer given holds a "
+        "gold answer (whichever article it comes from), 'question' = the question's article is "
+        "in the index.",
+    )
     args = parser.parse_args()
 
     from akhbar.app import Akhbar
     from akhbar.settings import Settings
     from qa.evaluate import load_eval_set
-    from qa.extractive import FEATURES, RANK_FEATURES, RERANK_FEATURES, ExtractiveConfig
+    from qa.extractive import FEATURES, ExtractiveConfig, load_config
 
     t_start = time.perf_counter()
     eval_set = load_eval_set(EVAL / "arcd-train.questions.jsonl")
@@ -528,82 +624,45 @@ def main() -> None:
             rows = run(cache, config, train_answerable)
             return sum(r["contains"] for r in rows) / len(rows)
 
-        defaults = ExtractiveConfig(answer_words=args.answer_words)
-        search_log: list[dict[str, Any]] = [
-            {"config": "hand-set defaults", "contains": round(score(defaults), 4)}
-        ]
-        config, best = defaults, search_log[0]["contains"]
-        for max_words in GRID_MAX_WORDS:
-            for shortlist in GRID_SHORTLIST:
-                trial = fit_ranker(
-                    cache,
-                    replace(defaults, max_words=max_words, shortlist=shortlist),
-                    train_answerable,
-                )
-                s = score(trial)
-                search_log.append(
-                    {"max_words": max_words, "shortlist": shortlist, "contains": round(s, 4)}
-                )
-                print(
-                    f"  max_words={max_words} shortlist={shortlist}: {s:.3f} "
-                    f"({time.perf_counter() - t_start:.0f} s)",
-                    file=sys.stderr,
-                )
-                if s > best + 1e-9:
-                    best, config = s, trial
-
-        # Then coordinate search on the measure itself, from the best so far: each ranker weight
-        # is moved by each step, kept when at least one more question gets its answer.
-        for sweep in range(args.sweeps):
-            for name in RANK_FEATURES + RERANK_FEATURES:
-                for step in STEPS:
-                    trial = nudged(config, name, step)
-                    s = score(trial)
-                    if s > best + 0.5 / len(train_answerable):
-                        best, config = s, trial
-                        search_log.append({"sweep": sweep, name: step, "contains": round(s, 4)})
-                        print(f"  {name} {step:+}: {s:.3f}", file=sys.stderr)
-
-        # How long an answer without a typed span («ما هو/كيف…») may run on: the longest
-        # that holds more gold answers while the median answer stays within `--answer-words`.
-        for words in GRID_UNTYPED_WORDS:
-            if words < config.answer_words:
-                continue
-            trial = replace(config, answer_words_untyped=words)
-            forget_answers(train_answerable)
-            rows = run(cache, trial, train_answerable)
-            s = sum(r["contains"] for r in rows) / len(rows)
-            median = float(np.median([r["words"] for r in rows if r["words"]]))
-            search_log.append(
-                {"answer_words_untyped": words, "contains": round(s, 4), "median": median}
-            )
-            print(
-                f"  answer_words_untyped={words}: {s:.3f}, median {median:.0f} words",
-                file=sys.stderr,
-            )
-            if s > best + 0.5 / len(train_answerable) and median <= args.answer_words:
-                best, config = s, trial
-
+        if args.refusal_only:
+            config = load_config()
+            search_log: list[dict[str, Any]] = [
+                {
+                    "config": "shipped ranker, refusal refit only",
+                    "contains": round(score(config), 4),
+                }
+            ]
+        else:
+            config, search_log = search_ranker(args, cache, score, train_answerable)
         forget_answers(train_answerable)
 
         # Refusal model.
         rows = run(cache, config, train)
         usable = [r for r in rows if r["features"] is not None]
         x = matrix(usable)
-        y = np.array([r["kind"] == "answerable" for r in usable], dtype=float)
+        if args.refusal_label == "answer":
+            # Whether the answer given holds a gold answer: a wrong answer to an answerable
+            # question is something to refuse, and a question whose article is removed but
+            # which another article answers is not. The year-moved questions stay negative.
+            y = np.array([r["kind"] != "outside" and r["contains"] for r in usable], dtype=float)
+        else:
+            y = np.array([r["kind"] == "answerable" for r in usable], dtype=float)
         w = fit_logistic(x, y)
         config.refusal_bias = float(w[0])
         config.refusal_weights = {f: float(v) for f, v in zip(FEATURES, w[1:], strict=True)}
         probs = np.array([config.confidence(r["features"]) for r in usable])
-        pos, neg = probs[y == 1], probs[y == 0]
+        asked = np.array([r["kind"] == "answerable" for r in usable])
+        n_asked = sum(r["kind"] == "answerable" for r in rows)
         # The threshold: the highest at which at most `--max-refused` of the answerable
-        # training questions are refused (the target puts refusing what the archive answers
-        # first); among those, the one with the fewest unanswerable questions answered.
+        # training questions (whatever the label; a question with no window at all is refused
+        # anyway) are refused, the target putting refusing what the archive answers first;
+        # among those, the one that answers the fewest of the negatives.
         best_t, best_err = 0.05, 2.0
         for t in np.linspace(0.05, 0.95, 91):
-            if float((pos < t).mean()) > args.max_refused:
+            refused = int((probs[asked] < t).sum()) + n_asked - int(asked.sum())
+            if refused / n_asked > args.max_refused:
                 continue
-            err = float((neg >= t).mean())
+            err = float((probs[y == 0] >= t).mean())
             if err < best_err - 1e-9:
                 best_t, best_err = float(t), err
         config.min_confidence = round(best_t, 3)
@@ -635,7 +694,9 @@ def main() -> None:
     seconds = time.perf_counter() - t_start
     out = {
         "produced_by": "bench/fit_answer.py" + (f" --limit {args.limit}" if args.limit else ""),
-        "command": ".venv/bin/python bench/fit_answer.py --index-dir ARCD_INDEX --cache FILE",
+        "command": ".venv/bin/python bench/fit_answer.py --index-dir ARCD_INDEX --cache FILE"
+        + (" --refusal-only" if args.refusal_only else "")
+        + f" --refusal-label {args.refusal_label}",
         "training_data": "ARCD-train, 70% of its articles (seed 0); held-out: the other 30%",
         "seconds": round(seconds),
         "results": results,
@@ -648,15 +709,19 @@ def main() -> None:
     print(f"train misses by cause: {errors}\n")
     print(
         "| ARCD-train split | questions | gold answer inside the answer | answerable refused "
-        "| unanswerable answered (article removed) | outside the archive's dates answered "
-        "| median answer words |"
+        "| answerable answered wrong | unanswerable answered (article removed) "
+        "| of which with a gold answer from another article "
+        "| outside the archive's dates answered | median answer words |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
         print(
-            f"| {name} | {r['questions']} | {r['gold_inside_answer']:.3f} | {r['answerable_refused']:.3f} "
-            f"| {r['unanswerable_answered_removed']:.3f} | {r['unanswerable_answered_outside_dates']:.3f} "
-            f"({r['outside_questions']}) | {r['median_answer_words']:.0f} |"
+            f"| {name} | {r['questions']} | {r['gold_inside_answer']:.3f} "
+            f"| {r['answerable_refused']:.3f} | {r['answerable_answered_wrong']:.3f} "
+            f"| {r['unanswerable_answered_removed']:.3f} "
+            f"| {r['removed_answered_gold_elsewhere']:.3f} "
+            f"| {r['unanswerable_answered_outside_dates']:.3f} ({r['outside_questions']}) "
+            f"| {r['median_answer_words']:.0f} |"
         )
 
 
