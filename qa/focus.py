@@ -51,8 +51,22 @@ _SCALE = (
     r"|في المئة|%))?"
 )
 _BIG = ("ألف", "آلاف", "الف", "الاف", "مليون", "ملايين", "مليار", "مليارات")
+# Units of measure and currencies written after a number («1000 كلم», «600 طن», «1800 دينار»):
+# part of the answer, and what tells a measure from a year.
+_UNIT_WORDS = (
+    "كلم كم كيلومتر كيلومترا كيلومترات متر مترا أمتار ميل ميلا أميال سنتيمتر هكتار هكتارا "
+    "هكتارات طن طنا أطنان كغ كلغ كيلوغرام كيلوغراما غرام لتر لترا ليتر لترات برميل "
+    "دينار دينارا دنانير دولار دولارا دولارات يورو ريال ريالا درهم درهما دراهم جنيه جنيها "
+    "ليرة مليم"
+)
+_UNIT = (
+    r"(?:\s*(?:"
+    + "|".join(sorted(_UNIT_WORDS.split(), key=len, reverse=True))
+    + r")(?![^\s.,،؛:!?؟)]))?"
+)
+_UNIT_END = re.compile(r"\s+(?:" + "|".join(normalize(w) for w in _UNIT_WORDS.split()) + r")$")
 _ONE_COUNT = (
-    rf"[{_DIGITS}]+(?:[.,٫٬][{_DIGITS}]+)*{_SCALE}"
+    rf"[{_DIGITS}]+(?:[.,٫٬][{_DIGITS}]+)*{_SCALE}{_UNIT}"
     # A number word may carry a conjunction or preposition («بثمانية مقاعد»), left outside;
     # not a three-letter one («لست» is "I am not").
     rf"|(?:(?<!\S)|(?:(?<=(?<!\S)[وفبل])|(?<=(?<!\S)[وف][بل]))(?=\S{{4}}))"
@@ -91,6 +105,14 @@ _PURPOSE = "|".join(
                 "تجنبا",
                 "تفاديا",
                 "خوفا",
+                "توقيا",
+                "تحسبا",
+                "درءا",
+                "منعا",
+                "حفاظا",
+                "استعدادا",
+                "تمهيدا",
+                "ردا",
             )
         ),
     ]
@@ -132,6 +154,9 @@ _PARTICLES = frozenset(
 )
 # How a title's complement opens («بالحركة», «للشؤون», «باسم»).
 _COMPLEMENT = ("بال", "لل", "باسم")
+# The words that join the parts of one name («عبد الله بن زايد آل نهيان», «أبو بكر»): they do
+# not count towards a name's length, and the name is not cut at them.
+_NAME_JOINS = frozenset(normalize(w) for w in ("بن", "ابن", "بنت", "آل", "أبو", "أبي", "عبد"))
 
 
 def _bare(word: str) -> set[str]:
@@ -217,7 +242,10 @@ def _pattern_focus(
         if skip is not None and skip(found):
             continue
         # «70 مشاركا من 30 دولة» asked «كم مشاركا»: the number of what is counted comes first.
-        counts = _counted_end(text, e, counted) >= 0
+        # (A unit the match ends with may be what is counted: «600 طنا» asked «كم طنا».)
+        counts = _counted_end(text, e, counted) >= 0 or (
+            " " in text[s:e].strip() and _is_counted(text[s:e].split()[-1], counted)
+        )
         if counted_only and not counts:
             continue
         other_part = subject_at >= 0 and _part(text, start, s) != side
@@ -368,11 +396,15 @@ def _counted_end(text: str, end: int, counted: tuple[str, ...]) -> int:
     m = _TOKEN.search(text, end, min(len(text), end + 40))
     if m is None or text[end : m.start()].strip():
         return -1
-    word = stem(normalize(m.group()))
-    found = len(word) >= 3 and any(
+    return m.end() if _is_counted(m.group(), counted) else -1
+
+
+def _is_counted(word: str, counted: tuple[str, ...]) -> bool:
+    """Whether a word is the noun a «كم» question counts (`_counted`), in either number."""
+    word = stem(normalize(word))
+    return len(word) >= 3 and any(
         len(c) >= 3 and (word.startswith(c) or c.startswith(word)) for c in counted
     )
-    return m.end() if found else -1
 
 
 _SHARE_WORDS = frozenset(
@@ -390,6 +422,8 @@ def _is_share(found: str) -> bool:
 
 
 def _unscaled(found: str) -> bool:
+    """A bare number, with or without a unit («1000», «1000 كلم»; not «4 ملايين», «20%»)."""
+    found = _UNIT_END.sub("", found)
     return " " not in found and "%" not in found
 
 
@@ -437,16 +471,18 @@ def _name_focus(
         # A name given after a naming word may hold the question's words: «تحمل اسم مركز الأمان»
         # asked «ما اسم الميزة … للأمان؟».
         named = i > 0 and _is_naming(text, flags[i - 1][:2])
+        joins = [_is_join(text, flags[i][:2])]
         while (
             j + 1 < len(flags)
             and (named or not flags[j + 1][2])
             and not (named and _opens_clause(text, flags[j + 1][:2]))
             and not flags[j + 1][3]
             and not titles[j + 1]
-            and j + 1 - i < max_words
+            and j + 1 - i - sum(joins) < max_words
             and not _BREAK.search(text[flags[j][1] : flags[j + 1][0]])
         ):
             j += 1
+            joins.append(_is_join(text, flags[j][:2]))
         before = (
             i > 0 and flags[i - 1][2] and not _BREAK.search(text[flags[i - 1][1] : flags[i][0]])
         )
@@ -478,7 +514,11 @@ def _name_focus(
             # A name's first word is often a common one («أحمد السروي»): the start is kept where
             # the run follows the question's words («مدير فنون أبها أحمد السروي»), unless they end
             # with a title, whose complement may open the run («رئيس الحزب المعارض فروديبو»).
-            keep_start = before and not title_before
+            # Nor is a name joined by «بن/آل/عبد…» cut inside («عبد الله بن زايد آل نهيان»).
+            # When the question holds the title's complement too («مدير فنون أبها أحمد …»),
+            # the run is past it and is kept whole.
+            complement_asked = title_at is not None and title_at < i - 1 and before
+            keep_start = (before and not title_before) or complement_asked or any(joins[: b - i])
             while a < b and rarity[a - i] < 0.5 * top and not keep_start:
                 a += 1
             # What follows a title before the name is its complement, not the name
@@ -493,6 +533,7 @@ def _name_focus(
                 sum(rarity[a - i : b - i + 1]) / (b - a + 1)
                 + (0.5 if before or doer else 0.0)
                 + (1.0 if titled else 0.0)
+                + (1.5 if asked_title else 0.0)
             )
             if best is None or score > best[0]:
                 best = (score, (flags[a][0], flags[b][1], titled, asked_title))
@@ -513,6 +554,10 @@ def _opens_clause(text: str, token: tuple[int, int]) -> bool:
     """A word with the conjunction «و» and no article («وسيعتبر», «ويهدف»): the next clause."""
     word = normalize(text[token[0] : token[1]])
     return len(word) > 3 and word[0] == "و" and not word.startswith("وال")
+
+
+def _is_join(text: str, token: tuple[int, int]) -> bool:
+    return normalize(text[token[0] : token[1]]) in _NAME_JOINS
 
 
 def _is_office(text: str, token: tuple[int, int]) -> bool:
@@ -548,6 +593,15 @@ def _title_before(
             continue
         if not _BREAK.search(text[flags[k][1] : flags[i][0]]):
             return k
+    # The office the question asks about, with its complement in the question's words too:
+    # «وزير الشؤون المحلية والبيئة رياض المؤخر» asked «من هو وزير الشؤون المحلية والبيئة؟».
+    k = i - 1
+    while k >= max(0, i - 6) and flags[k][2]:
+        if _BREAK.search(text[flags[k][1] : flags[k + 1][0]]):
+            break
+        if titles[k]:
+            return k
+        k -= 1
     return None
 
 

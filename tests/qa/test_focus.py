@@ -29,7 +29,7 @@ def test_how_many_takes_the_count_not_the_questions_year() -> None:
 
 def test_how_many_with_scale_words() -> None:
     text = "وقدرت قيمة الصفقة بنحو 4 ملايين دينار بحسب الوزارة."
-    assert focus_of("كم تبلغ قيمة الصفقة؟", text) == "4 ملايين"
+    assert focus_of("كم تبلغ قيمة الصفقة؟", text) == "4 ملايين دينار"
 
 
 def test_when_takes_the_date() -> None:
@@ -271,3 +271,35 @@ def test_a_range_is_answered_whole() -> None:
 def test_the_counted_noun_itself_does_not_pull_the_count_towards_it() -> None:
     text = "وحصل الحزب على 9 مقاعد من أصل 40 مقعدا."
     assert focus_of("كم مقعدا حصل عليه الحزب؟", text) == "9 مقاعد"
+
+
+def test_a_measure_is_no_year_and_keeps_its_unit() -> None:
+    # 1800 and 1000 look like years; with their unit after them they are amounts.
+    text = "أنجزت الشركة 30 مشروعا، وبلغت تكلفة الطريق الجديد 1800 دينار للمتر الواحد."
+    assert focus_of("كم بلغت تكلفة الطريق الجديد؟", text) == "1800 دينار"
+    text = "وتمت حراسة الساحل على طول مسافة تفوق 1000 كلم، مع بناء 12 برجا للمراقبة."
+    assert focus_of("ما طول الساحل الذي تمت حراسته؟", text) == "1000 كلم"
+
+
+def test_a_unit_that_is_what_is_counted_still_counts_first() -> None:
+    text = "وصلت 12 شاحنة إلى الميناء محملة بنحو 350 طنا من القمح."
+    assert focus_of("كم طنا من القمح وصلت إلى الميناء؟", text) == "350 طنا"
+
+
+def test_who_takes_the_name_after_the_office_asked_not_another_titled_name() -> None:
+    text = (
+        "وطالبت النائبة هالة الزغلامي بمساءلة وزير النقل والموانئ كريم البحيري حول تأخر الرحلات."
+    )
+    assert focus_of("من هو وزير النقل والموانئ؟", text) == "كريم البحيري"
+
+
+def test_who_keeps_a_name_joined_by_bin_and_al_whole() -> None:
+    text = "واستقبل الرئيس الضيف الشيخ منصور بن حمد بن راشد آل ثاني، وزير الطاقة القطري، أمس."
+    assert focus_of("من هو وزير الطاقة القطري؟", text) == "منصور بن حمد بن راشد آل ثاني"
+
+
+def test_why_takes_a_purpose_given_as_a_verbal_noun() -> None:
+    text = "وشددت السلطات المراقبة على المعابر توقيا من تسلل المهربين خلال العطلة."
+    assert focus_of("لماذا شددت السلطات المراقبة على المعابر؟", text).startswith(
+        "توقيا من تسلل المهربين"
+    )

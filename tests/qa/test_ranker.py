@@ -148,3 +148,24 @@ def test_a_window_holding_the_asked_noun_in_its_other_number_is_credited() -> No
     assert best[1] > best[0]
     result = answerer.extract(question, [said, plans], None, None, idf)
     assert result.spans[0].hit_index == 1
+
+
+def test_asked_who_holds_an_office_the_name_after_it_beats_a_name_with_another_title() -> None:
+    # Two titled names in the sentence: the one after the office the question asks about wins.
+    text = (
+        "وكانت النائبة هالة الزغلامي قد طالبت خلال الجلسة العامة للبرلمان يوم الأربعاء الماضي "
+        "بعد نقاش طويل حول الميزانية والديون الخارجية للبلاد بسحب الثقة من وزير النقل والموانئ "
+        "كريم البحيري موجهة له تهما بالتقصير في متابعة ملف الرحلات المتأخرة."
+    )
+    question = analyse("من هو وزير النقل والموانئ؟")
+    names = {"هالة", "الزغلامي", "كريم", "البحيري"}
+
+    def name_idf(term: str) -> float:
+        return 8.0 if any(term in n or n in term for n in names) else 1.0
+
+    result = ExtractiveAnswerer(load_config()).extract(
+        question, [hit("d.txt", "مساءلة وزير", text)], None, None, name_idf
+    )
+    span = result.spans[0]
+    assert span.focus is not None
+    assert text[span.focus[0] : span.focus[1]].startswith("كريم البحيري")
