@@ -287,9 +287,7 @@ def test_a_unit_that_is_what_is_counted_still_counts_first() -> None:
 
 
 def test_who_takes_the_name_after_the_office_asked_not_another_titled_name() -> None:
-    text = (
-        "وطالبت النائبة هالة الزغلامي بمساءلة وزير النقل والموانئ كريم البحيري حول تأخر الرحلات."
-    )
+    text = "وطالبت النائبة هالة الزغلامي بمساءلة وزير النقل والموانئ كريم البحيري حول تأخر الرحلات."
     assert focus_of("من هو وزير النقل والموانئ؟", text) == "كريم البحيري"
 
 
