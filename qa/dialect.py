@@ -97,10 +97,10 @@ _FUNCTION_WORDS = _normalised(
         "رح": "",
         "غادي": "",
         "غاد": "",
-        "بدو": "",
         "بدها": "",
-        # progressive / presentative particles
-        "عمال": "",
+        # progressive / presentative particles («عمّال», Levantine "keeps …", is left out: it
+        # is «عمال», "workers", in the standard language; so is «دول», "those" in Egypt and
+        # "countries", and «بدو», "he wants" in the Levant and "Bedouins")
         "راهو": "",
         "راهي": "",
         "راه": "",
@@ -108,7 +108,6 @@ _FUNCTION_WORDS = _normalised(
         "ده": "هذا",
         "دي": "هذه",
         "دا": "هذا",
-        "دول": "هؤلاء",
         "هاد": "هذا",
         "هادا": "هذا",
         "هادي": "هذه",
@@ -170,9 +169,10 @@ _NOUNS = _normalised(
 )
 
 # Words that are question words only where they open or close the question (elsewhere they are
-# ordinary words: «من» is also "from", «ما» a negation, «ايه» also "verse", «ليه» also "to him").
+# ordinary words: «من» is also "from", «ما» a negation, «ايه» also "verse", «ليه» also "to him",
+# «علامه» also «علامة», "sign").
 _FIRST_ONLY = frozenset(
-    normalize(w) for w in ("من", "ما", "ايه", "اش", "آش", "واش", "جم", "ليه", "شو", "بكم")
+    normalize(w) for w in ("من", "ما", "ايه", "اش", "آش", "واش", "جم", "ليه", "شو", "بكم", "علامه")
 )
 
 

@@ -47,16 +47,18 @@ _NUMBER_WORDS = (
     "ثمانون|ثمانين|تسعون|تسعين|مئة|مائة|مئات|ألف|آلاف|الف|الاف|مليون|ملايين|مليار|مليارات|نصف|ربع|ثلث"
 )
 _SCALE = (
-    r"(?:\s*%|\s+(?:ألف|آلاف|الف|الاف|مليون|ملايين|مليار|مليارات|بالمائة|بالمئة|في المائة"
+    r"(?:\s*%|\s*(?:ألف|آلاف|الف|الاف|مليون|ملايين|مليار|مليارات)|\s+(?:بالمائة|بالمئة|في المائة"
     r"|في المئة|%))?"
 )
 _BIG = ("ألف", "آلاف", "الف", "الاف", "مليون", "ملايين", "مليار", "مليارات")
+_BIG_FORMS = tuple({normalize(w) for w in _BIG})
 # Units of measure and currencies written after a number («1000 كلم», «600 طن», «1800 دينار»):
 # part of the answer, and what tells a measure from a year.
 _UNIT_WORDS = (
     "كلم كم كيلومتر كيلومترا كيلومترات متر مترا أمتار ميل ميلا أميال سنتيمتر هكتار هكتارا "
-    "هكتارات طن طنا أطنان كغ كلغ كيلوغرام كيلوغراما غرام لتر لترا ليتر لترات برميل "
-    "دينار دينارا دنانير دولار دولارا دولارات يورو ريال ريالا درهم درهما دراهم جنيه جنيها "
+    "هكتارات هك طن طنا أطنان كغ كلغ كيلوغرام كيلوغراما غرام لتر لترا ليتر لترات برميل "
+    "دينار دينارا دنانير دولار دولارا دولارات يورو أورو اورو ريال ريالا درهم درهما دراهم "
+    "جنيه جنيها "
     "ليرة مليم"
 )
 _UNIT = (
@@ -424,7 +426,7 @@ def _is_share(found: str) -> bool:
 def _unscaled(found: str) -> bool:
     """A bare number, with or without a unit («1000», «1000 كلم»; not «4 ملايين», «20%»)."""
     found = _UNIT_END.sub("", found)
-    return " " not in found and "%" not in found
+    return " " not in found and "%" not in found and not found.endswith(_BIG_FORMS)
 
 
 def _is_year(found: str) -> bool:
@@ -461,7 +463,7 @@ def _name_focus(
     # A title is not part of the name it introduces: it ends the run before it and the name's
     # run starts after it («تكليف القيادي بالحركة المنصف السلامي»).
     titles = [_is_title(text, (s, e)) for s, e, _, _ in flags]
-    best: tuple[float, tuple[int, int, bool, bool]] | None = None
+    best: tuple[tuple[bool, float], tuple[int, int, bool, bool]] | None = None
     i = 0
     while i < len(flags):
         if flags[i][2] or flags[i][3] or titles[i]:
@@ -503,13 +505,21 @@ def _name_focus(
         title_at = _title_before(text, flags, titles, i)
         title_before = title_at is not None
         titled = title_before or apposed
-        asked_title = apposed or (title_at is not None and flags[title_at][2])
+        # The office asked about: the title and the words between it and the name are the
+        # question's («وزير التربية ناجي جلول» asked «من وزير التربية؟», not «ووزيرة المالية،
+        # لمياء …» beside it).
+        asked_title = apposed or (
+            title_at is not None and all(flags[k][2] for k in range(title_at, i))
+        )
         if before or after or doer or titled:
             rarity = [_rarity(idf, text[s:e]) for s, e, _, _ in flags[i : j + 1]]
             # Trim common words at the ends of the run (a verb or adverb after the name).
             top = max(rarity)
             a, b = i, j
-            while b > a and rarity[b - i] < 0.5 * top:
+            # Two words after a title are a first name and a surname, however common the
+            # surname's stem («الكاتب العام منير الشعبوني»: «شعب»).
+            pair = title_before and j == i + 1
+            while b > a and rarity[b - i] < 0.5 * top and not pair:
                 b -= 1
             # A name's first word is often a common one («أحمد السروي»): the start is kept where
             # the run follows the question's words («مدير فنون أبها أحمد السروي»), unless they end
@@ -529,11 +539,13 @@ def _name_focus(
                 and normalize(text[flags[a][0] : flags[a][1]]).startswith(_COMPLEMENT)
             ):
                 a += 1
+            # The name given with the office the question asks about comes first (the surest
+            # «من» answer), then rarity, nearness and a title.
             score = (
+                asked_title,
                 sum(rarity[a - i : b - i + 1]) / (b - a + 1)
                 + (0.5 if before or doer else 0.0)
-                + (1.0 if titled else 0.0)
-                + (1.5 if asked_title else 0.0)
+                + (1.0 if titled else 0.0),
             )
             if best is None or score > best[0]:
                 best = (score, (flags[a][0], flags[b][1], titled, asked_title))
@@ -596,7 +608,7 @@ def _title_before(
     # The office the question asks about, with its complement in the question's words too:
     # «وزير الشؤون المحلية والبيئة رياض المؤخر» asked «من هو وزير الشؤون المحلية والبيئة؟».
     k = i - 1
-    while k >= max(0, i - 6) and flags[k][2]:
+    while k >= max(0, i - 10) and flags[k][2]:
         if _BREAK.search(text[flags[k][1] : flags[k + 1][0]]):
             break
         if titles[k]:

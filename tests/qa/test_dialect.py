@@ -87,6 +87,18 @@ def test_dialect_words_become_standard_for_matching_only() -> None:
     assert "فين" not in " ".join(q.terms)
 
 
+def test_standard_words_spelt_like_dialect_particles_keep_their_meaning() -> None:
+    # «عمال» (workers), «دول» (countries) and «علامة» (sign) are also spellings of dialect
+    # words («عمّال» "keeps …", «دول» "those", «علامه» "why"): inside a question they are nouns.
+    assert "عمال" in to_standard("كم عدد عمال الميناء؟")
+    assert "دول" in to_standard("كم عدد دول حوض النيل؟")
+    sign = analyse("ما هي علامة التصنيف الجديدة؟")
+    assert sign.qtype == "what" and "لماذا" not in sign.retrieval_query
+    assert analyse("علامه سكروا المحلات؟").qtype == "why"
+    # What «كم» counts is matched: the same words as with the article.
+    assert analyse("كم عدد عمال الميناء؟").terms == analyse("كم عدد العمال الميناء؟").terms
+
+
 def test_everyday_dialect_nouns_match_their_standard_form() -> None:
     assert to_standard("وين الماتش؟") == "أين المباراة؟"
     assert to_standard("قداش من كرهبة تحرقت؟").split()[2] == "سيارة"

@@ -301,3 +301,32 @@ def test_why_takes_a_purpose_given_as_a_verbal_noun() -> None:
     assert focus_of("لماذا شددت السلطات المراقبة على المعابر؟", text).startswith(
         "توقيا من تسلل المهربين"
     )
+
+
+def test_who_takes_the_name_of_the_office_asked_not_of_another_office_beside_it() -> None:
+    text = "وانتقد القرار إعفاء وزير الصحة سمير بلحاج ووزيرة الثقافة، هند المرزوقي، من مهامهما."
+
+    def idf(term: str) -> float:
+        # The other minister's name is the rarer one.
+        return 9.0 if term in ("هند", "مرزوق", "مرزوقي") else 5.0
+
+    assert focus_of("شكون وزير الصحة؟", text, idf) == "سمير بلحاج"
+
+
+def test_who_keeps_a_surname_with_a_common_stem_after_a_title() -> None:
+    text = (
+        "وقال الكاتب العام المساعد لنقابة أعوان الموانئ بصفاقس كمال الشعباني في تصريح إذاعي "
+        "إن الإضراب متواصل."
+    )
+    common = {"شعب", "قال", "تصريح", "اذاع", "اضراب"}
+
+    def idf(term: str) -> float:
+        return 2.0 if any(c in term for c in common) else 6.0
+
+    question = "من هو الكاتب العام المساعد لنقابة أعوان الموانئ بصفاقس؟"
+    assert focus_of(question, text, idf) == "كمال الشعباني"
+
+
+def test_a_scale_written_against_its_number_and_a_maghrebi_currency() -> None:
+    text = "وعرض النادي انتداب المهاجم لمدة 6اشهر بمبلغ قيمته 2.5مليون أورو مع خيار الشراء."
+    assert focus_of("بكم عرض النادي انتداب المهاجم؟", text) == "2.5مليون أورو"
