@@ -253,6 +253,8 @@ def search(
 
 
 def _print_answer(answer: Any) -> None:
+    if answer.short_answer:
+        typer.echo(answer.short_answer)
     typer.echo(answer.answer)
     _print_sources(answer)
 

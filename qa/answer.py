@@ -59,6 +59,10 @@ class Answer:
     check: dict[str, Any] | None = None
     reason: str = ""  # why a generated answer fell back to the extractive one (mode "fallback")
     closest: list[Citation] = field(default_factory=list)  # a refusal's nearest passages
+    # The name, number, date or place asked for, when the question asks for one and the answer
+    # holds it (the first citation's highlighted span, or the name its passage gave earlier):
+    # what the page and `akhbar ask` show first. Empty otherwise.
+    short_answer: str = ""
 
     def __add__(self, other: Answer) -> Answer:
         """Streaming chunks are successive states: the later one wins (lets `invoke` work)."""

@@ -26,6 +26,8 @@ from qa.extractive import (
     CachedEncoder,
     Extraction,
     ExtractiveAnswerer,
+    Span,
+    asks_typed,
     load_config,
 )
 from qa.llm import (
@@ -47,6 +49,31 @@ log = logging.getLogger(__name__)
 def not_found_text(question: Question) -> str:
     """What akhbar says when the sources do not answer, in the question's language."""
     return NOT_FOUND_EN if question.latin else NOT_FOUND_AR
+
+
+# A short answer is a name, number, date or place: a few words, not a clause.
+_SHORT_WORDS = 12
+
+
+def _short_answer(question: Question, text: str, span: Span, shown: tuple[int, int]) -> str:
+    """The span a typed question asks for, to show before the answer's clause ("" if none).
+
+    Args:
+        question: The analysed question.
+        text: The cited passage.
+        span: The chosen span (its focus, and the name given earlier in the passage if any).
+        shown: The part of the passage the answer shows.
+
+    Returns:
+        The name, number, date or place as written in the passage, or "".
+    """
+    if not asks_typed(question):
+        return ""
+    part = span.lead or span.focus
+    if part is None or part == shown:
+        return ""
+    words = text[part[0] : part[1]].strip(" ،,.؛:")
+    return words if 0 < len(words.split()) <= _SHORT_WORDS else ""
 
 
 @dataclass
@@ -316,6 +343,8 @@ class AnswerEngine:
             if span.lead is not None:
                 body = f"{hit.text[span.lead[0] : span.lead[1]]} — {body}"
             parts.append((body, n))
+            if n == 1:
+                base.short_answer = _short_answer(q, hit.text, span, shown)
         base.citations = citations
         # Stream word by word so that the page shows progress the same way for all backends.
         text_so_far = ""

@@ -182,7 +182,7 @@ def load_config(path: Path | None = None, **overrides: Any) -> ExtractiveConfig:
     return ExtractiveConfig(**values)
 
 
-def _asks_typed(question: Question) -> bool:
+def asks_typed(question: Question) -> bool:
     """Whether the question asks for a typed answer (a name, number, date, place, cause...).
 
     An English question shares no words with the passage to anchor such a span on: it is not.
@@ -441,7 +441,7 @@ class ExtractiveAnswerer:
         rel = own_w / float(own_w.max()) if own_idx and float(own_w.max()) > 0 else own_w
         rare_idx = [own_idx[i] for i in np.argsort(-own_w, kind="stable")[:2]]
         # Whether each unit holds an answer of the asked kind (a number, date, place, name...).
-        typed_question = _asks_typed(question)
+        typed_question = asks_typed(question)
         unit_typed = []
         for h, a, b in units:
             found_focus = find_focus(question, hits[h].text, a, b, idf) if typed_question else None
@@ -727,7 +727,7 @@ class ExtractiveAnswerer:
 
         Without a focus, the window is cut to the words around the question's words.
         """
-        typed = _asks_typed(question)
+        typed = asks_typed(question)
         limit = self.config.answer_words if typed else self.config.answer_words_untyped
         start, end = best.start, best.end
         if best.focus is not None and best.lead is None:

@@ -156,6 +156,9 @@ _PARTICLES = frozenset(
 )
 # How a title's complement opens («بالحركة», «للشؤون», «باسم»).
 _COMPLEMENT = ("بال", "لل", "باسم")
+# An accusative participle («موجهة», «مشيرا», «مؤكدة»): how the subject acted, after its name.
+# (Read as written: a foreign name ending in «ه», «مورسه», is no participle.)
+_CIRCUMSTANTIAL = re.compile(r"م\w{3,6}(?:ة|اً?)")
 # The words that join the parts of one name («عبد الله بن زايد آل نهيان», «أبو بكر»): they do
 # not count towards a name's length, and the name is not cut at them.
 _NAME_JOINS = frozenset(normalize(w) for w in ("بن", "ابن", "بنت", "آل", "أبو", "أبي", "عبد"))
@@ -520,6 +523,14 @@ def _name_focus(
             # surname's stem («الكاتب العام منير الشعبوني»: «شعب»).
             pair = title_before and j == i + 1
             while b > a and rarity[b - i] < 0.5 * top and not pair:
+                b -= 1
+            # A participle after the name says how the person acted («… رياض المؤخر موجهة له»,
+            # «… مشيرا إلى»), whatever its rarity: «مُفعِلة/مُفعِلا» closing a run is not a name.
+            while (
+                b > a
+                and not (pair and b == j)
+                and _CIRCUMSTANTIAL.fullmatch(text[flags[b][0] : flags[b][1]])
+            ):
                 b -= 1
             # A name's first word is often a common one («أحمد السروي»): the start is kept where
             # the run follows the question's words («مدير فنون أبها أحمد السروي»), unless they end

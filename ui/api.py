@@ -41,9 +41,9 @@ class AskApi:
                 in those articles first.
 
         Returns:
-            The answer JSON: question, answer, found, citations (n, doc_id, chunk_id, title,
-            section, text, start, end, answer_start, answer_end), mode, standalone_question,
-            seconds, id.
+            The answer JSON: question, answer, short_answer, found, citations (n, doc_id,
+            chunk_id, title, section, text, start, end, answer_start, answer_end), mode,
+            standalone_question, seconds, id.
         """
         try:
             turns = json.loads(history) if history and history.strip() else []

@@ -104,6 +104,8 @@ CSS = """
 .akhbar-msg { font-size: 1.02rem; line-height: 1.95; }
 .akhbar-text { margin: 0 !important; white-space: pre-wrap; }
 .akhbar-found .akhbar-text { color: var(--akhbar-ink); }
+.akhbar-short { margin: 0 0 .35rem !important; font-weight: 700; font-size: 1.12rem;
+  color: var(--akhbar-ink); unicode-bidi: plaintext; }
 a.akhbar-cite {
   display: inline-block; margin: 0 2px; padding: 0 6px; border-radius: 6px; line-height: 1.5;
   background: var(--akhbar-brand-soft); color: var(--akhbar-brand) !important; font-weight: 700;

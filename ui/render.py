@@ -207,9 +207,15 @@ def answer_html(answer: Answer, turn: int, *, streaming: bool = False) -> str:
             for c in answer.citations
         )
         chips = f'<ul class="akhbar-chips" aria-label="المصادر">{chips}</ul>'
+    # The name, number, date or place asked for comes first; the clause it was cited from after.
+    short = (
+        f'<p class="akhbar-short" dir="auto">{esc(answer.short_answer)}</p>'
+        if answer.short_answer
+        else ""
+    )
     return (
         '<div class="akhbar-msg akhbar-found">'
-        f'<p class="akhbar-text" dir="auto">{text}{cursor}</p>{chips}</div>'
+        f'{short}<p class="akhbar-text" dir="auto">{text}{cursor}</p>{chips}</div>'
     )
 
 

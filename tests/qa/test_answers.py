@@ -50,6 +50,11 @@ def test_answer_span_is_tight_for_counts(akhbar: Any) -> None:
     answer = akhbar.ask("كم عدد المحتجزين الذين أطلق سراحهم خلال الهدنة الأولى؟")
     c = answer.citations[0]
     assert c.text[c.answer_start : c.answer_end] == "105"
+    # The short answer shown first is that span; a question with no typed answer has none.
+    assert answer.short_answer == "105"
+    assert answer.to_json()["short_answer"] == "105"
+    untyped = akhbar.ask("هل أغلق معبر رفح؟")
+    assert untyped.found and untyped.short_answer == ""
 
 
 @pytest.mark.parametrize(

@@ -330,3 +330,16 @@ def test_who_keeps_a_surname_with_a_common_stem_after_a_title() -> None:
 def test_a_scale_written_against_its_number_and_a_maghrebi_currency() -> None:
     text = "وعرض النادي انتداب المهاجم لمدة 6اشهر بمبلغ قيمته 2.5مليون أورو مع خيار الشراء."
     assert focus_of("بكم عرض النادي انتداب المهاجم؟", text) == "2.5مليون أورو"
+
+
+def test_a_participle_after_the_name_is_not_part_of_it() -> None:
+    text = "وطالب النواب بسحب الثقة من وزير التجهيز فوزي بن سالم الخميري موجهة له تهما بالتقصير."
+
+    def idf(term: str) -> float:
+        # The participle is rarer than the name's parts: rarity alone would keep it.
+        return 9.0 if term.startswith("موجه") else 5.0
+
+    assert focus_of("من هو وزير التجهيز؟", text, idf) == "فوزي بن سالم الخميري"
+    # A foreign surname written with «ه» is kept («مورسه», Morse).
+    text = "وأعلن مدير المخبر جون بول مورسه أن التجربة نجحت."
+    assert focus_of("من هو مدير المخبر؟", text) == "جون بول مورسه"

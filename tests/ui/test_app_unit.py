@@ -99,7 +99,13 @@ def hostile_citation() -> Citation:
 
 def test_everything_interpolated_is_escaped() -> None:
     citation = hostile_citation()
-    answer = Answer(question=HOSTILE, answer=f"{HOSTILE} [1]", found=True, citations=[citation])
+    answer = Answer(
+        question=HOSTILE,
+        answer=f"{HOSTILE} [1]",
+        found=True,
+        citations=[citation],
+        short_answer=HOSTILE,
+    )
     article = {citation.doc_id: citation.text + "\n" + HOSTILE}
     pieces = [
         render.answer_html(answer, 1),
@@ -125,6 +131,21 @@ def test_everything_interpolated_is_escaped() -> None:
     # The hostile text is still all there, as text.
     assert render.esc(HOSTILE) in pieces[0]
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in pieces[2]
+
+
+def test_the_short_answer_comes_first_in_the_bubble() -> None:
+    answer = Answer(
+        question="أين التقيا؟",
+        answer="جاء ذلك خلال لقاء جمع الطرفين في القاهرة، [1]",
+        found=True,
+        citations=[hostile_citation()],
+        short_answer="القاهرة",
+    )
+    html = render.answer_html(answer, 1)
+    short = html.index('<p class="akhbar-short" dir="auto">القاهرة</p>')
+    assert short < html.index('class="akhbar-text"')
+    # Without one (an untyped question, a generated answer), the clause stands alone.
+    assert "akhbar-short" not in render.answer_html(replace(answer, short_answer=""), 1)
 
 
 def test_citation_html_marks_the_answer_span(seeded: Any) -> None:

@@ -104,6 +104,9 @@ def test_ask_cite_follow_up_rtl(akhbar: Any, browser: Any, seeds_dev: list[dict[
         mark.wait_for(state="visible")
         passage = str(source.locator(".akhbar-passage").inner_text())
         assert mark.inner_text().strip() and mark.inner_text() in passage
+        # The bubble opens with the short answer: the span the source highlights.
+        short = page.locator("#akhbar-chat .akhbar-found .akhbar-short").first
+        assert short.inner_text().strip() == mark.inner_text().strip()
         assert source.get_attribute("data-doc") == DOC
         assert "akhbar-active" in (source.get_attribute("class") or "")
         heading = source.locator(".akhbar-title")
