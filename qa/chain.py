@@ -17,6 +17,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
+from index.arabic import terms
 from qa.answer import Answer, Citation
 from qa.citecheck import CitationChecker, renumber
 from qa.config import AnswerSettings, LLMSettings
@@ -192,6 +193,23 @@ class AnswerEngine:
                 query_vector=state.query_vector,
                 lexical_query=lexical_query,
             )
+            # A follow-up asking about something the cited passages do not hold («وماذا قال عن
+            # التعليم المهني؟» after «من هو وزير التربية؟») also looks outside them: the best
+            # other passage for its own words comes next (the conversation's words, in the
+            # query above, pull towards what was cited; the ranker still weighs them).
+            # It must still be about the conversation's subject: it holds one of the two rarest
+            # words of the topic's questions (not «التقى» found in any article with a meeting).
+            held = set(terms(" ".join(h.text for h in first)))
+            if q.focused_query and query == q.retrieval_query and set(q.terms) - held:
+                idf = self.searcher.snapshot().lexical.idf
+                subject = sorted(set(terms(q.topic_question)), key=idf, reverse=True)[:2]
+                first += [
+                    h
+                    for h in self.searcher.search(
+                        q.focused_query, k=1, exclude_docs=[*state.exclude, *cited]
+                    )
+                    if set(subject) & set(terms(f"{h.title} {h.text}"))
+                ]
             seen = {h.chunk_id for h in first}
             hits = first + [h for h in hits if h.chunk_id not in seen]
         state.hits = hits

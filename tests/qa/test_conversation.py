@@ -49,6 +49,70 @@ def test_a_new_topic_mid_conversation_is_recognised(akhbar: Any) -> None:
     assert "بلينكن" in answer.answer
 
 
+# Made-up articles: four on ministers dismissed (the words the first answer is made of), one
+# with what the minister said about vocational training, and other dismissals (a coach, a
+# manager) so that «إقالة» is a common word, as in a real archive.
+DISMISSALS = [
+    ("coach", "إقالة المدرب", "أعلن النادي الرياضي إقالة المدرب بعد سلسلة من الهزائم في البطولة."),
+    ("manager", "إقالة المدير العام", "قرر مجلس إدارة الشركة إقالة المدير العام وتعيين مدير جديد."),
+    ("referee", "إيقاف حكم", "قررت الجامعة إقالة الحكم من لجنة التحكيم بعد أخطاء في المباراة."),
+    (
+        "dismiss-1",
+        "إقالة وزيرين",
+        "قرر رئيس الحكومة إقالة وزير التربية سامي الزواري ووزيرة المالية ليلى الكافي، وقال رئيس الحكومة إن قرار الإقالة جاء بعد تقييم عمل الوزراء.",
+    ),
+    (
+        "dismiss-2",
+        "ردود على الإقالة",
+        "انتقدت أحزاب المعارضة قرار إقالة وزير التربية ووزيرة المالية، واعتبرت أن رئيس الحكومة تسرع في قرار الإقالة دون تقييم عمل الوزراء.",
+    ),
+    (
+        "dismiss-3",
+        "النقابات والإقالة",
+        "رحبت نقابات التعليم بقرار رئيس الحكومة إقالة وزير التربية، وقالت إن تقييم عمل الوزراء يجب أن يشمل وزيرة المالية أيضا.",
+    ),
+    (
+        "dismiss-4",
+        "تعيينات جديدة",
+        "أعلن رئيس الحكومة تعيين وزير جديد للتربية بعد الإقالة، وقال إن تقييم عمل الوزراء سيتواصل.",
+    ),
+    (
+        "training",
+        "التكوين المهني",
+        "قال وزير التربية سامي الزواري إن الوزارة ستوجه عددا من تلاميذ السنة التاسعة نحو التعليم المهني بداية من العام الدراسي القادم، في إطار ورشات للعمل اليدوي.",
+    ),
+]
+
+
+def test_a_follow_up_about_something_new_finds_the_other_article(
+    tmp_path: Path, embeddings: Any
+) -> None:
+    from akhbar.app import Akhbar
+    from akhbar.settings import Settings
+
+    src = tmp_path / "news.jsonl"
+    src.write_text(
+        "".join(
+            json.dumps({"id": i, "title": t, "text": x}, ensure_ascii=False) + "\n"
+            for i, t, x in DISMISSALS
+        ),
+        encoding="utf-8",
+    )
+    settings = Settings()
+    settings.index_dir = tmp_path / "index"
+    app = Akhbar(settings, embeddings=embeddings)
+    app.build([src])
+    first = app.ask("من هو وزير التربية الذي تمت إقالته؟")
+    assert first.found and first.citations[0].doc_id.startswith("dismiss"), first.answer
+    history = [[first.question, first.answer, [c.doc_id for c in first.citations]]]
+    # The follow-up's own words are in another article than the one cited; the earlier answer's
+    # words (the dismissal) must not keep it in the articles about the dismissal.
+    follow = app.ask("وماذا قال عن التعليم المهني؟", history)
+    assert follow.found, follow.answer
+    assert follow.citations[0].doc_id == "training", follow.answer
+    assert "التعليم المهني" in follow.answer
+
+
 def test_dialect_and_loose_spelling_give_the_same_answer(akhbar: Any) -> None:
     standard = akhbar.ask("من هو مدير وكالة الاستخبارات المركزية الأمريكية؟")
     for variant in (
