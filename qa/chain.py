@@ -199,8 +199,12 @@ class AnswerEngine:
             # query above, pull towards what was cited; the ranker still weighs them).
             # It must still be about the conversation's subject: it holds one of the two rarest
             # words of the topic's questions (not «التقى» found in any article with a meeting).
-            held = set(terms(" ".join(h.text for h in first)))
-            if q.focused_query and query == q.retrieval_query and set(q.terms) - held:
+            lacking = (
+                q.focused_query
+                and query == q.retrieval_query
+                and set(q.terms) - set(terms(" ".join(h.text for h in first)))
+            )
+            if lacking:
                 idf = self.searcher.snapshot().lexical.idf
                 subject = sorted(set(terms(q.topic_question)), key=idf, reverse=True)[:2]
                 first += [
