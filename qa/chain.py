@@ -73,8 +73,9 @@ def _short_answer(question: Question, text: str, span: Span, shown: tuple[int, i
     part = span.lead or span.focus
     if part is None or part == shown:
         return ""
-    words = text[part[0] : part[1]].strip(" ،,.؛:")
-    return words if 0 < len(words.split()) <= _SHORT_WORDS else ""
+    words = text[part[0] : part[1]].strip(" ،,.؛:-–—")
+    readable = any(ch.isalnum() for ch in words)
+    return words if readable and len(words.split()) <= _SHORT_WORDS else ""
 
 
 @dataclass

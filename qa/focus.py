@@ -40,6 +40,14 @@ DATE = re.compile(
     rf"{_ERA}",
     re.IGNORECASE,
 )
+# How long ago or for how long («منذ 50 عاما», «منذ سنتين», «لمدة ثلاثة أشهر»): what «منذ متى»
+# asks for.
+_TIME_UNITS = (
+    "عام|عاما|أعوام|اعوام|سنة|سنوات|سنين|شهر|شهرا|أشهر|اشهر|شهور|أسبوع|أسبوعا|أسابيع|اسبوع|"
+    "اسبوعا|اسابيع|يوم|يوما|أيام|ايام|ساعة|ساعات|دقيقة|دقائق|عقد|عقود|قرن|قرون"
+)
+_TIME_DUALS = "عامين|سنتين|شهرين|أسبوعين|اسبوعين|يومين|ساعتين|عقدين|قرنين"
+_SINCE_WORDS = frozenset(normalize(w) for w in ("منذ", "مذ"))
 # Number words (a count may be written out) and the scale words that follow a number.
 _NUMBER_WORDS = (
     "واحد|واحدة|اثنان|اثنين|اثنتان|ثلاث|ثلاثة|أربع|أربعة|اربعة|خمس|خمسة|ست|ستة|سبع|سبعة|ثمان|ثمانية|"
@@ -49,6 +57,12 @@ _NUMBER_WORDS = (
 _SCALE = (
     r"(?:\s*%|\s*(?:ألف|آلاف|الف|الاف|مليون|ملايين|مليار|مليارات)|\s+(?:بالمائة|بالمئة|في المائة"
     r"|في المئة|%))?"
+)
+DURATION = re.compile(
+    r"(?<!\S)(?:منذ|مذ|قبل|لمدة|طيلة|طوال)\s+(?:(?:نحو|حوالي|حوالى|أكثر من|اكثر من|قرابة)\s+)?"
+    rf"(?:(?:[{_DIGITS}]+|(?:{_NUMBER_WORDS}))\s+(?:{_TIME_UNITS})|{_TIME_DUALS}|{_TIME_UNITS})"
+    # («منذ عام 2011» is a date: «عام 2011».)
+    rf"(?![^\s.,،؛:!?؟)])(?!\s*[{_DIGITS}])"
 )
 _BIG = ("ألف", "آلاف", "الف", "الاف", "مليون", "ملايين", "مليار", "مليارات")
 _BIG_FORMS = tuple({normalize(w) for w in _BIG})
@@ -764,7 +778,10 @@ def find_focus(
     if qtype == "how_many":
         span = _count_focus(text, start, end, question, anchor_tokens, subject_at)
     elif qtype == "when":
-        span = _life_date(text, start, end, question)
+        # «منذ متى…؟» asks how long ago: a duration («منذ 50 عاما») before a date.
+        since = bool(question.asked_words & _SINCE_WORDS)
+        span = _pattern_focus(DURATION, text, start, end, question, anchors) if since else None
+        span = span or _life_date(text, start, end, question)
         span = span or _pattern_focus(
             DATE, text, start, end, question, anchors, subject_at=subject_at
         )

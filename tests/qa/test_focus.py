@@ -343,3 +343,11 @@ def test_a_participle_after_the_name_is_not_part_of_it() -> None:
     # A foreign surname written with «ه» is kept («مورسه», Morse).
     text = "وأعلن مدير المخبر جون بول مورسه أن التجربة نجحت."
     assert focus_of("من هو مدير المخبر؟", text) == "جون بول مورسه"
+
+
+def test_since_when_takes_how_long_ago() -> None:
+    text = "افتتح الوزير أمس الاثنين المكتبة البلدية الموجودة منذ 40 عاما في وسط المدينة."
+    assert focus_of("منذ متى توجد المكتبة البلدية؟", text) == "منذ 40 عاما"
+    # «منذ عام 2011» is a date.
+    text = "وأضاف أن العمال ينتظرون تسوية وضعياتهم منذ عام 2011 دون جدوى."
+    assert focus_of("منذ متى ينتظر العمال تسوية وضعياتهم؟", text) == "عام 2011"
