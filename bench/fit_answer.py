@@ -526,6 +526,15 @@ def search_ranker(
     return config, search_log
 
 
+def shipped_search(path: Path) -> Any:
+    """The ranker's search log of a parameters file (its `ranker_search`, else its `search`)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = json.loads(PARAMS.read_text(encoding="utf-8"))
+    return data.get("ranker_search", data.get("search"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -702,6 +711,8 @@ def main() -> None:
         "results": results,
         "train_errors": errors,
         "search": search_log,
+        # A refusal-only refit keeps the ranker, and with it the record of how it was fitted.
+        **({"ranker_search": shipped_search(args.out)} if args.refusal_only else {}),
         "params": params,
     }
     args.out.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -15,11 +15,31 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(
         default=50, ge=1, description="Candidates taken from each retriever before fusion."
     )
-    dense_weight: float = Field(
-        default=0.7, ge=0, description="Weight of dense (FAISS) ranks (tuned on ARCD-train)."
+    fusion: Literal["scores", "rrf"] = Field(
+        default="scores",
+        description=(
+            "How dense and BM25 candidates are merged: `scores` (each retriever's scores "
+            "scaled to 0-1 over the candidates and summed with `score_dense_weight`; a passage "
+            "far ahead by its words is not lost for being absent from the dense list) or `rrf` "
+            "(weighted reciprocal-rank fusion with `dense_weight`, `lexical_weight`, `rrf_k`)."
+        ),
     )
-    lexical_weight: float = Field(default=1.0, ge=0, description="Weight of BM25 ranks.")
-    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    score_dense_weight: float = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description=(
+            "`scores` fusion: the dense share (BM25 gets the rest); fitted on ARCD-train by "
+            "bench/fit_fusion.py."
+        ),
+    )
+    dense_weight: float = Field(
+        default=0.7, ge=0, description="`rrf` fusion: weight of dense (FAISS) ranks."
+    )
+    lexical_weight: float = Field(
+        default=1.0, ge=0, description="`rrf` fusion: weight of BM25 ranks."
+    )
+    rrf_k: int = Field(default=60, ge=1, description="`rrf` fusion: reciprocal-rank constant.")
     index_type: Literal["auto", "flat", "hnsw"] = Field(
         default="auto",
         description="FAISS index: exact `flat`, approximate `hnsw`, or `auto` by corpus size.",

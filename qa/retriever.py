@@ -42,6 +42,38 @@ class Hit(Passage):
         return data
 
 
+def score_fusion(
+    dense: dict[int, float], lexical: dict[int, float], dense_weight: float
+) -> list[tuple[int, float]]:
+    """Merge two retrievers by their scores, each scaled to 0-1 over the candidates.
+
+    Dense closeness is min-max scaled, BM25 divided by its best score (0 where a passage has none
+    of the words); the fused score is `dense_weight` × dense + (1 − `dense_weight`) × BM25.
+    Unlike rank fusion, a passage far ahead by its words keeps its lead even when the dense
+    list does not have it.
+
+    Args:
+        dense: Row → dense closeness, for every candidate (rows BM25 alone found included).
+        lexical: Row → BM25 score (rows it did not find are 0).
+        dense_weight: The dense share, 0-1.
+
+    Returns:
+        `(row, fused score)` pairs, best first (ties broken by first appearance).
+    """
+    rows = list(dict.fromkeys([*dense, *lexical]))
+    if not rows:
+        return []
+    d = np.array([dense.get(r, np.nan) for r in rows], dtype=np.float64)
+    low = np.nanmin(d) if not np.isnan(d).all() else 0.0
+    high = np.nanmax(d) if not np.isnan(d).all() else 0.0
+    d = np.nan_to_num((d - low) / max(high - low, 1e-9), nan=0.0)
+    best = max(lexical.values(), default=0.0)
+    lx = np.array([lexical.get(r, 0.0) / best if best > 0 else 0.0 for r in rows])
+    fused = dense_weight * d + (1.0 - dense_weight) * lx
+    order = np.argsort(-fused, kind="stable")
+    return [(rows[i], float(fused[i])) for i in order]
+
+
 def rrf(ranked: list[list[int]], weights: list[float], k: int = 60) -> list[tuple[int, float]]:
     """Weighted reciprocal-rank fusion.
 
@@ -178,6 +210,14 @@ class Searcher:
             fused = dense
         elif mode == "lexical":
             fused = lexical
+        elif self.settings.fusion == "scores":
+            # The candidates only one retriever found get their score from the other one too.
+            missing = [r for r, _ in lexical if r not in dense_scores]
+            if missing:
+                vectors = snap.vectors_at(missing)
+                closeness = vectors @ np.asarray(qvec, dtype=np.float32)
+                dense_scores.update(zip(missing, (float(c) for c in closeness), strict=True))
+            fused = score_fusion(dense_scores, lexical_scores, self.settings.score_dense_weight)
         else:
             fused = rrf(
                 [[r for r, _ in dense], [r for r, _ in lexical]],

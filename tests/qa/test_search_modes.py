@@ -28,6 +28,17 @@ def test_lexical_only_search_uses_terms_alone(fake_app: Any, tmp_path: Path) -> 
     assert dense and all(h.lexical_score is None for h in dense)
 
 
+def test_hybrid_hits_are_fused_by_both_scores(fake_app: Any, tmp_path: Path) -> None:
+    app = build(fake_app, tmp_path)
+    hits = app.search("وزير الدفاع الإيطالي كروسيتو", k=10)
+    # Every candidate has its closeness in meaning, also those only word matching found (it is
+    # computed for them from the stored vectors), and the order follows the fused score.
+    assert hits and all(h.dense_score is not None for h in hits)
+    assert any(h.lexical_score for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert all(0.0 <= h.score <= 1.0 for h in hits)
+
+
 def test_excluded_articles_never_come_back(fake_app: Any, tmp_path: Path) -> None:
     app = build(fake_app, tmp_path)
     question = "وزير الدفاع الإيطالي كروسيتو"
