@@ -67,6 +67,28 @@ def split_articles(passages: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
     return set(articles[:cut]), set(articles[cut:])
 
 
+def open_arcd(index_dir: Path) -> tuple[Any, set[str], Any]:
+    """ARCD-train's questions, its training articles and akhbar over an index of its passages.
+
+    Args:
+        index_dir: The index of `arcd-train.passages.jsonl`.
+
+    Returns:
+        (the eval set, the training split's article prefixes, the warmed-up `Akhbar`).
+    """
+    from akhbar.app import Akhbar
+    from akhbar.settings import Settings
+    from qa.evaluate import load_eval_set
+
+    eval_set = load_eval_set(EVAL / "arcd-train.questions.jsonl")
+    train_articles, _ = split_articles(eval_set.passages)
+    settings = Settings()
+    settings.index_dir = index_dir
+    app = Akhbar(settings)
+    app.searcher.warm_up()
+    return eval_set, train_articles, app
+
+
 def shifted(question: str) -> str | None:
     """The question with its first year moved 40 years on (None if it names no year)."""
     m = YEAR.search(question)

@@ -47,18 +47,10 @@ def main() -> None:
     parser.add_argument("--index-dir", type=Path, required=True, help="An index of ARCD passages.")
     args = parser.parse_args()
 
-    from akhbar.app import Akhbar
-    from akhbar.settings import Settings
-    from qa.evaluate import load_eval_set
     from qa.question import analyse
 
-    eval_set = load_eval_set(fa.EVAL / "arcd-train.questions.jsonl")
-    train_articles, _ = fa.split_articles(eval_set.passages)
-    settings = Settings()
-    settings.index_dir = args.index_dir
-    app = Akhbar(settings)
+    eval_set, train_articles, app = fa.open_arcd(args.index_dir)
     searcher = app.searcher
-    searcher.warm_up()
     parts: dict[str, list[tuple[Any, Any, str]]] = {"train": [], "held_out": []}
     for item in eval_set.items:
         question = analyse(item.question.strip(" -"))

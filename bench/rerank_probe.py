@@ -90,16 +90,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=12)
     args = parser.parse_args()
 
-    from akhbar.app import Akhbar
-    from akhbar.settings import Settings
-    from qa.evaluate import load_eval_set
-
-    eval_set = load_eval_set(fa.EVAL / "arcd-train.questions.jsonl")
-    train_articles, _ = fa.split_articles(eval_set.passages)
-    settings = Settings()
-    settings.index_dir = args.index_dir
-    app = Akhbar(settings)
-    app.searcher.warm_up()
+    eval_set, train_articles, app = fa.open_arcd(args.index_dir)
     cache = fa.VectorCache(app, args.cache)
     parts: dict[str, list[fa.Case]] = {"train": [], "held_out": []}
     for item in eval_set.items:

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: the store's dense search fused with BM25 by weighted reciprocal-rank fusion."""
+"""Hybrid retrieval: the store's dense search fused with BM25 by their scaled scores (or ranks)."""
 
 from __future__ import annotations
 
