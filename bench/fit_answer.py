@@ -23,7 +23,10 @@ windows, clause vectors and finished answers are computed once and reused across
 split's misses are sorted by cause (`train_errors` in the output).
 
 Run: `.venv/bin/python bench/fit_answer.py [--index-dir DIR] [--cache FILE] [--limit N]`
-(builds a temporary index of the ARCD passages when `--index-dir` is not given).
+(builds a temporary index of the ARCD passages when `--index-dir` is not given). With
+`--refusal-only` the ranker and answer lengths of the shipped parameters are kept (with the log
+of their search) and only the refusal model and its threshold are refit, e.g. after retrieval
+changed.
 """
 
 from __future__ import annotations

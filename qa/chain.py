@@ -21,6 +21,7 @@ from index.arabic import terms
 from qa.answer import Answer, Citation
 from qa.citecheck import CitationChecker, renumber
 from qa.config import AnswerSettings, LLMSettings
+from qa.dialect import to_standard
 from qa.extractive import (
     NOT_FOUND_AR,
     NOT_FOUND_EN,
@@ -200,10 +201,8 @@ class AnswerEngine:
             # query above, pull towards what was cited; the ranker still weighs them).
             # It must still be about the conversation's subject: it holds one of the two rarest
             # words of the topic's questions (not «التقى» found in any article with a meeting).
-            lacking = (
-                q.focused_query
-                and query == q.retrieval_query
-                and set(q.terms) - set(terms(" ".join(h.text for h in first)))
+            lacking = query == q.retrieval_query and set(q.terms) - set(
+                terms(" ".join(h.text for h in first))
             )
             if lacking:
                 idf = self.searcher.snapshot().lexical.idf
@@ -211,7 +210,7 @@ class AnswerEngine:
                 first += [
                     h
                     for h in self.searcher.search(
-                        q.focused_query, k=1, exclude_docs=[*state.exclude, *cited]
+                        to_standard(q.text), k=1, exclude_docs=[*state.exclude, *cited]
                     )
                     if set(subject) & set(terms(f"{h.title} {h.text}"))
                 ]

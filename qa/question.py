@@ -174,10 +174,6 @@ class Question:
     numbers: tuple[str, ...] = ()
     context_numbers: tuple[str, ...] = ()
     topic_question: str = ""
-    # A follow-up's own words, without the conversation's (whose words pull retrieval back to
-    # the article already cited): «وماذا قال عن التعليم المهني؟» after «من هو وزير التربية؟»
-    # may be answered by another article.
-    focused_query: str = ""
     asked_words: frozenset[str] = frozenset()
     # What «كم» counts in its other number («مقعدا» → «مقاعد»): the stems, by the head's term.
     number_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -464,7 +460,6 @@ def analyse(
         numbers=numbers,
         context_numbers=context_numbers,
         topic_question=topic_question,
-        focused_query=std if followup else "",
         asked_words=frozenset(_words(std)),
         number_forms={head_term: tuple(stem(f) for f in counted)} if counted else {},
         subject=_subject(std) if qtype == "who" else "",
