@@ -29,6 +29,8 @@ NOT_FOUND_EN = "The indexed articles do not answer this question."
 _WORD = re.compile(r"\S+")
 # Question types whose answer is a particular kind of span (see `qa.focus`).
 TYPED = frozenset({"who", "when", "how_many", "where", "which", "why"})
+# Those an English question may be answered with from Arabic text: numbers and dates.
+LATIN_TYPED = frozenset({"when", "how_many"})
 
 
 @dataclass
@@ -185,9 +187,12 @@ def load_config(path: Path | None = None, **overrides: Any) -> ExtractiveConfig:
 def asks_typed(question: Question) -> bool:
     """Whether the question asks for a typed answer (a name, number, date, place, cause...).
 
-    An English question shares no words with the passage to anchor such a span on: it is not.
+    An English question shares no words with the passage to anchor a name, a place or a cause
+    on; numbers and dates read the same in any language, so «how many» and «when» are typed.
     """
-    return question.qtype in TYPED and not question.latin
+    if question.latin:
+        return question.qtype in LATIN_TYPED
+    return question.qtype in TYPED
 
 
 def _near(a: str, b: str) -> bool:

@@ -85,6 +85,8 @@ _ONE_COUNT = (
     # A number word may carry a conjunction or preposition («بثمانية مقاعد»), left outside;
     # not a three-letter one («لست» is "I am not").
     rf"|(?:(?<!\S)|(?:(?<=(?<!\S)[وفبل])|(?<=(?<!\S)[وف][بل]))(?=\S{{4}}))"
+    # («الاثنين» with the article is Monday, not "two".)
+    rf"(?!ال[اإ]ثنين(?![^\s.,،؛:!?؟)]))"
     rf"(?:ال)?(?:{_NUMBER_WORDS})(?:\s+(?:و)?(?:{_NUMBER_WORDS}))*(?![^\s.,،؛:!?؟)])"
 )
 # A count goes on past a big unit with «و»: «4 ملايين و800 ألف», «مليون و260 ألف».
@@ -369,11 +371,39 @@ def _count_focus(
             break
     span = _with_range(text, start, end, span, COUNT)
     if span is not None:
-        # The count with what it counts: «27 علبة», «ثمانية مقاعد».
-        noun_end = _counted_end(text, span[1], counted)
+        # The count with what it counts: «27 علبة», «ثمانية مقاعد»; else («How many…?», «كم
+        # عدد الضحايا؟» over «48 شخصا») the accusative noun after it.
+        noun_end = _counted_end(text, span[1], counted) if counted else -1
+        if noun_end < 0:
+            noun_end = _tamyiz_end(text, span[1])
         if 0 <= noun_end <= end:
             span = (span[0], noun_end)
     return span
+
+
+# Accusatives after a number that are no counted noun: «48 تقريبا», «300 سنويا».
+_ADVERBS = frozenset(normalize(w) for w in ("تقريبا", "أيضا", "حاليا", "فقط", "إضافة"))
+
+
+def _tamyiz_end(text: str, end: int) -> int:
+    """Where the noun a number counts in the accusative («48 شخصا», «15 طفلاً») ends; else -1.
+
+    Not an adverb («تقريبا», «سنويا»: «…يا» is a relative adjective's).
+    """
+    m = _TOKEN.search(text, end, min(len(text), end + 40))
+    if m is None or text[end : m.start()].strip():
+        return -1
+    word = normalize(m.group())
+    if (
+        len(word) < 4
+        or not word.endswith("ا")
+        or word.endswith("يا")
+        or word.startswith("ال")
+        or word in _ADVERBS
+        or word in STOPWORDS
+    ):
+        return -1
+    return m.end()
 
 
 _BORN = frozenset(normalize(w) for w in ("ولد", "ولدت", "يولد", "مولد", "ميلاد", "مواليد"))

@@ -351,3 +351,14 @@ def test_since_when_takes_how_long_ago() -> None:
     # «منذ عام 2011» is a date.
     text = "وأضاف أن العمال ينتظرون تسوية وضعياتهم منذ عام 2011 دون جدوى."
     assert focus_of("منذ متى ينتظر العمال تسوية وضعياتهم؟", text) == "عام 2011"
+
+
+def test_monday_is_no_count_and_an_accusative_noun_is_what_is_counted() -> None:
+    text = "وقال المتحدث اليوم الاثنين إن 48 شخصا على الأقل لقوا حتفهم في الانهيار."
+    # «الاثنين» (Monday) is not «اثنين» (two); the accusative noun after the number is what
+    # it counts, when the question's own counted noun is not there.
+    assert focus_of("كم بلغ عدد ضحايا الانهيار؟", text) == "48 شخصا"
+    assert focus_of("How many died in the collapse?", text) == "48 شخصا"
+    # An adverb after the number is not counted.
+    text = "وبلغ عدد الزوار 3500 تقريبا خلال أيام المعرض."
+    assert focus_of("كم بلغ عدد الزوار؟", text) == "3500"
