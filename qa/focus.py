@@ -48,6 +48,8 @@ _TIME_UNITS = (
 )
 _TIME_DUALS = "عامين|سنتين|شهرين|أسبوعين|اسبوعين|يومين|ساعتين|عقدين|قرنين"
 _SINCE_WORDS = frozenset(normalize(w) for w in ("منذ", "مذ"))
+_SINCE_BEFORE = re.compile(r"(?<!\S)(?:منذ|مذ)\s+$")
+_WEEKDAY_ONLY = re.compile(rf"(?:يوم\s+)?(?:{_WEEKDAYS})")
 # Number words (a count may be written out) and the scale words that follow a number.
 _NUMBER_WORDS = (
     "واحد|واحدة|اثنان|اثنين|اثنتان|ثلاث|ثلاثة|أربع|أربعة|اربعة|خمس|خمسة|ست|ستة|سبع|سبعة|ثمان|ثمانية|"
@@ -809,13 +811,18 @@ def find_focus(
         span = _count_focus(text, start, end, question, anchor_tokens, subject_at)
     elif qtype == "when":
         # «منذ متى…؟» asks how long ago: a duration («منذ 50 عاما») before a date.
-        since = bool(question.asked_words & _SINCE_WORDS)
+        since = any(_bare(w) & _SINCE_WORDS for w in question.asked_words)  # «ومنذ متى»
         span = _pattern_focus(DURATION, text, start, end, question, anchors) if since else None
         span = span or _life_date(text, start, end, question)
         span = span or _pattern_focus(
             DATE, text, start, end, question, anchors, subject_at=subject_at
         )
         span = _with_range(text, start, end, span, DATE)
+        if since and span is not None and _WEEKDAY_ONLY.fullmatch(text, span[0], span[1]):
+            # «اليوم الاثنين» (the day of the report) is no answer to «منذ متى», unless it is
+            # «منذ الاثنين».
+            typed = bool(_SINCE_BEFORE.search(text, max(start, span[0] - 8), span[0]))
+            return Focus(span[0], span[1], typed=typed)
     elif qtype == "where" or (qtype == "which" and _place_head(question.head)):
         place = _place_focus(text, start, end, own, words, anchors, idf)
         if place is not None:

@@ -351,6 +351,16 @@ def test_since_when_takes_how_long_ago() -> None:
     # «منذ عام 2011» is a date.
     text = "وأضاف أن العمال ينتظرون تسوية وضعياتهم منذ عام 2011 دون جدوى."
     assert focus_of("منذ متى ينتظر العمال تسوية وضعياتهم؟", text) == "عام 2011"
+    # After «و» too, and the day of the report is no answer: «منذ الاثنين» is.
+    text = "افتتح الوزير أمس الاثنين المكتبة البلدية الموجودة منذ 40 عاما في وسط المدينة."
+    assert focus_of("ومنذ متى توجد المكتبة؟", text) == "منذ 40 عاما"
+    question = analyse("ومنذ متى يضرب العمال؟")
+    text = "وقال المتحدث اليوم الاثنين إن العمال يضربون عن العمل."
+    found = find_focus(question, text, 0, len(text), rare)
+    assert found is not None and not found.typed
+    text = "وقال المتحدث إن العمال يضربون عن العمل منذ الاثنين الماضي."
+    found = find_focus(question, text, 0, len(text), rare)
+    assert found is not None and found.typed and text[found.start : found.end] == "الاثنين"
 
 
 def test_monday_is_no_count_and_an_accusative_noun_is_what_is_counted() -> None:
