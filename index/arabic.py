@@ -270,6 +270,26 @@ _NUMBER_RULES = tuple(
 )
 
 
+# Units news writes abbreviated after a number («42 هك», «1000 كلم», «5 كغ»).
+_UNIT_ABBREVIATIONS = {
+    "هكتار": ("هك",),
+    "كيلومتر": ("كلم",),
+    "كيلوغرام": ("كغ", "كلغ"),
+}
+
+
+def unit_abbreviations(word: str) -> tuple[str, ...]:
+    """How a unit of measure is abbreviated («هكتارا» → «هك»), or () for any other word.
+
+    Args:
+        word: A normalised word (singular, accusative or plural: «هكتار», «هكتارا», «هكتارات»).
+    """
+    for full, short in _UNIT_ABBREVIATIONS.items():
+        if word in (full, full + "ا", full + "ات"):
+            return short
+    return ()
+
+
 @functools.lru_cache(maxsize=8_192)
 def number_variants(word: str, towards: Literal["plural", "singular", ""] = "") -> tuple[str, ...]:
     """A noun's other number, singular ↔ broken plural, by the common templates.

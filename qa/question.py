@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from index.arabic import STOPWORDS, normalize, number_variants, stem, strip_clitics, terms
+from index.arabic import (
+    STOPWORDS,
+    normalize,
+    number_variants,
+    stem,
+    strip_clitics,
+    terms,
+    unit_abbreviations,
+)
 from qa.dialect import QType, question_word, question_words, to_standard
 from qa.errors import BadHistory, EmptyQuestion, NoWordsQuestion, QuestionError, QuestionTooLong
 
@@ -403,6 +411,7 @@ def analyse(
         # plural) by «14 قتيلا».
         after_number = bool(m.group(2)) or "عدد" in (m.group(1) or "")
         counted = number_variants(normalize(head), "singular" if after_number else "plural")
+        counted += unit_abbreviations(normalize(head))  # «كم هكتارا» / «42 هك»
     head_term = stem(normalize(head)) if counted else ""
     numbers = tuple(dict.fromkeys(_NUMBER.findall(normalize(text))))
     history_terms: list[str] = []

@@ -155,6 +155,24 @@ def test_a_window_holding_the_asked_noun_in_its_other_number_is_credited() -> No
     assert result.spans[0].hit_index == 1
 
 
+def test_a_unit_written_abbreviated_counts_as_the_asked_unit() -> None:
+    # «كم هكتارا … في زغوان؟»: the first passage has «هكتارا» but another region, the
+    # second names the region and writes the unit «هك».
+    question = analyse("كم هكتارا استرجعت الدولة في زغوان؟")
+    assert "هك" in question.lexical_query.split()
+    other = hit("a.txt", "أراض", "استرجعت الدولة أمس 23 هكتارا من الأراضي الفلاحية في باجة.")
+    named = hit("b.txt", "أراض", "استرجعت الدولة اليوم عقارين يمسحان 42 هك من ولاية زغوان.")
+
+    def unit_rare(term: str) -> float:  # the unit as rare as the region
+        return 8.0 if term.startswith("هك") else idf(term)
+
+    answerer = ExtractiveAnswerer(load_config())
+    result = answerer.extract(question, [other, named], None, None, unit_rare)
+    span = result.spans[0]
+    assert span.hit_index == 1 and span.focus is not None
+    assert named.text[span.focus[0] : span.focus[1]] == "42 هك"
+
+
 def test_asked_who_holds_an_office_the_name_after_it_beats_a_name_with_another_title() -> None:
     # Two titled names in the sentence: the one after the office the question asks about wins.
     text = (
