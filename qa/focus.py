@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.arabic import STOPWORDS, normalize, number_variants, stem, strip_clitics, terms
-from qa.places import find_places
+from qa.places import find_places, is_demonym
 from qa.question import Question
 
 _DIGITS = "0-9\u0660-\u0669\u06f0-\u06f9"
@@ -27,7 +27,7 @@ _ERA = (
     r"(?:\s*(?:م|هـ|ه|ق\.\s?م|قبل الميلاد|بعد الميلاد|ميلادي|ميلادية|هجري|هجرية)(?![^\s.,،؛:)\]]))?"
 )
 DATE = re.compile(
-    rf"(?:(?:[{_DIGITS}]{{1,2}}\s+)?(?:{_MONTHS})(?:\s*/\s*(?:{_MONTHS})|\s*\((?:{_MONTHS})\))?"
+    rf"(?:(?:(?:[{_DIGITS}]{{1,2}}|غرة|غرّة)\s+)?(?:{_MONTHS})(?:\s*/\s*(?:{_MONTHS})|\s*\((?:{_MONTHS})\))?"
     rf"(?:\s+(?:عام\s+)?[{_DIGITS}]{{4}})?"
     rf"|[{_DIGITS}]{{1,2}}[/.-][{_DIGITS}]{{1,2}}[/.-][{_DIGITS}]{{2,4}}"
     rf"|(?:عام|سنة|سنه)\s+[{_DIGITS}]{{3,4}}"
@@ -383,6 +383,7 @@ def _count_focus(
     return span
 
 
+_TIME_UNIT_FORMS = frozenset(normalize(w) for w in (_TIME_UNITS + "|" + _TIME_DUALS).split("|"))
 # Accusatives after a number that are no counted noun: «48 تقريبا», «300 سنويا».
 _ADVERBS = frozenset(normalize(w) for w in ("تقريبا", "أيضا", "حاليا", "فقط", "إضافة"))
 
@@ -396,6 +397,8 @@ def _tamyiz_end(text: str, end: int) -> int:
     if m is None or text[end : m.start()].strip():
         return -1
     word = normalize(m.group())
+    if word in _TIME_UNIT_FORMS:  # «43 سنة», «3 أيام»
+        return m.end()
     if (
         len(word) < 4
         or not word.endswith("ا")
@@ -488,6 +491,7 @@ def _name_focus(
     words: set[str],
     idf: Callable[[str], float],
     max_words: int = 4,
+    office: frozenset[str] = frozenset(),
 ) -> tuple[int, int, bool, bool] | None:
     """The run of words next to the question's words that is most likely a name.
 
@@ -495,7 +499,9 @@ def _name_focus(
     unbroken by punctuation; each is scored by the rarity of its words (names are rare), and
     only runs touching a question word or following a title count. The third item says whether
     the run follows a title («الرئيس», «وزير», «المنسق»…), the fourth whether that title is one
-    the question asks about (right before the name, or across a comma: `_apposed`).
+    the question asks about (right before the name, or across a comma: `_apposed`); `office` is
+    the question's first title (`_office_asked`: «مين الحكم … ماتش النجم؟» asks for the referee,
+    not «النجم»).
     """
     flags = []
     for s, e in tokens:
@@ -511,6 +517,11 @@ def _name_focus(
     # A title is not part of the name it introduces: it ends the run before it and the name's
     # run starts after it («تكليف القيادي بالحركة المنصف السلامي»).
     titles = [_is_title(text, (s, e)) for s, e, _, _ in flags]
+    # A nationality after a title belongs to it: «الحكم المصري محمد معروف», «الرئيس الفرنسي X».
+    demonym = [False] * len(flags)
+    for k in range(1, len(flags)):
+        if titles[k - 1] and is_demonym(normalize(text[flags[k][0] : flags[k][1]])):
+            demonym[k] = titles[k] = True
     best: tuple[tuple[bool, float], tuple[int, int, bool, bool]] | None = None
     i = 0
     while i < len(flags):
@@ -557,7 +568,9 @@ def _name_focus(
         # question's («وزير التربية ناجي جلول» asked «من وزير التربية؟», not «ووزيرة المالية،
         # لمياء …» beside it).
         asked_title = apposed or (
-            title_at is not None and all(flags[k][2] for k in range(title_at, i))
+            title_at is not None
+            and _is_office_asked(text, flags, demonym, title_at, office)
+            and all(flags[k][2] or demonym[k] for k in range(title_at, i))
         )
         if before or after or doer or titled:
             rarity = [_rarity(idf, text[s:e]) for s, e, _, _ in flags[i : j + 1]]
@@ -587,6 +600,15 @@ def _name_focus(
             keep_start = (before and not title_before) or complement_asked or any(joins[: b - i])
             while a < b and rarity[a - i] < 0.5 * top and not keep_start:
                 a += 1
+            # Right before the office it is set off beside, a name is its last two words (and
+            # the «بن/عبد…» joining them): what comes before them is the clause that names it
+            # («تقرر تعيين رضا بالحاج رئيسا»: «رضا بالحاج»).
+            if apposed and j + 1 < len(flags) and _is_office(text, flags[j + 1][:2]):
+                b = j
+                first = b - 1
+                while first - 1 >= a and (joins[first - 1 - i] or joins[first - i]):
+                    first -= 1
+                a = max(i, min(first, b))
             # What follows a title before the name is its complement, not the name
             # («القيادي بالحركة المنصف السلامي», «المتحدث باسم الوزارة أحمد …»).
             while (
@@ -609,6 +631,35 @@ def _name_focus(
     return best[1] if best else None
 
 
+def _office_asked(question: Question) -> frozenset[str]:
+    """The bare forms of the first title the question names («من هو وزير التربية؟»: «وزير»)."""
+    for word in normalize(question.text).split():
+        forms = _bare(word.strip("؟?!.,،"))
+        if forms & _offices():
+            return frozenset(forms)
+    return frozenset()
+
+
+def _is_office_asked(
+    text: str,
+    flags: list[tuple[int, int, bool, bool]],
+    demonym: list[bool],
+    k: int,
+    office: frozenset[str],
+) -> bool:
+    """Whether the title at flags[k] (or the one its nationality follows) is the office asked.
+
+    A title after «ل» is another title's complement («المساعد الأول لرئيس النيابة X»: X is the
+    assistant), never the office itself.
+    """
+    while k > 0 and demonym[k]:
+        k -= 1
+    word = normalize(text[flags[k][0] : flags[k][1]])
+    if word.startswith("ل") and not word.startswith("ال"):
+        return False
+    return not office or bool(_bare(word) & office)
+
+
 def _token_in(text: str, token: tuple[int, int], table: frozenset[str]) -> bool:
     """Whether the word at `token` (or its form without clitics) is in a table of bare forms."""
     return bool(_bare(normalize(text[token[0] : token[1]])) & table)
@@ -629,7 +680,11 @@ def _is_join(text: str, token: tuple[int, int]) -> bool:
 
 
 def _is_office(text: str, token: tuple[int, int]) -> bool:
-    return _token_in(text, token, _offices())
+    """A title, also in the accusative after a name («تعيين رضا بالحاج رئيسا للهيئة»)."""
+    if _token_in(text, token, _offices()):
+        return True
+    word = normalize(text[token[0] : token[1]])
+    return len(word) > 4 and word.endswith("ا") and bool(_bare(word[:-1]) & _offices())
 
 
 def _is_naming(text: str, token: tuple[int, int]) -> bool:
@@ -685,7 +740,18 @@ def _apposed(text: str, flags: list[tuple[int, int, bool, bool]], i: int, j: int
     def comma(a: int, b: int) -> bool:
         return text[a:b].strip() in ("،", ",")
 
-    if j + 1 < len(flags) and flags[j + 1][2] and _is_office(text, flags[j + 1][:2]):
+    office = normalize(text[flags[j + 1][0] : flags[j + 1][1]]) if j + 1 < len(flags) else ""
+    # «X لرئيس الهيئة» is X's own office's complement, not an apposition; an office followed by
+    # a nationality introduces the name after it («بإدارة الحكم المصري محمد معروف»).
+    of_another = (office.startswith("ل") and not office.startswith("ال")) or (
+        j + 2 < len(flags) and is_demonym(normalize(text[flags[j + 2][0] : flags[j + 2][1]]))
+    )
+    if (
+        j + 1 < len(flags)
+        and flags[j + 1][2]
+        and _is_office(text, flags[j + 1][:2])
+        and not of_another
+    ):
         gap = text[flags[j][1] : flags[j + 1][0]]
         # «X، رئيس الوزراء،», and without the comma when the run is a full name (a verb before
         # the office is one word: «وقال رئيس الوزراء»): «إياد الدهماني المتحدث باسم الحكومة».
@@ -724,8 +790,19 @@ def _earlier_name(
     before = _tokens(text, 0, start)
     best: tuple[int, int] | None = None
     for k, (s, e) in enumerate(before):
-        if stem(normalize(text[s:e])) not in titles:
-            continue
+        word = normalize(text[s:e])
+        if stem(word) not in titles or (word.startswith("ل") and not word.startswith("ال")):
+            continue  # («المساعد لرئيس الهيئة X»: X is the assistant.)
+        if k >= 2 and text[before[k - 1][1] : s].strip() in ("،", ","):
+            # «الحبيب الميلي، رئيس النيابة»: the name set off before the title.
+            a, b = before[k - 2][0], before[k - 1][1]
+            names = text[a:b].split()
+            plain = not any(_is_asked(w, own, words) or normalize(w) in STOPWORDS for w in names)
+            dated = DATE.search(text, a, b) or any(c.isdigit() for c in text[a:b])
+            set_off = not _BREAK.search(text[a:b]) and not _is_title(text, before[k - 2])
+            if plain and not dated and set_off:
+                best = (a, b)
+                continue
         # The name: the rarest run of up to three words among the next six after the title.
         window = before[k + 1 : k + 7]
         runs = [
@@ -833,13 +910,13 @@ def find_focus(
     elif qtype == "which" and question.head:
         span = _head_focus(text, tokens, question.head, own, words)
         if span is None:
-            name = _name_focus(text, tokens, own, words, idf)
+            name = _name_focus(text, tokens, own, words, idf, office=_office_asked(question))
             return Focus(name[0], name[1], typed=False) if name else None
     elif qtype == "who":
         described = _description_focus(text, tokens, start, end, question)
         if described is not None:
             return Focus(described[0], described[1], typed=True)
-        name = _name_focus(text, tokens, own, words, idf)
+        name = _name_focus(text, tokens, own, words, idf, office=_office_asked(question))
         if name is not None and name[2]:
             return Focus(name[0], name[1], typed=True, office_asked=name[3])
         earlier = _earlier_name(text, tokens, start, own, words, idf)
@@ -921,7 +998,7 @@ _TITLE_WORDS = (
     "النجم النجمة الممثل الممثلة المطرب المطربة الأمينة القائد زعيم الزعيم رئيسة الرئيسة "
     "القيادي القيادية العضو عضو الناشط الناشطة المحامي المحامية الخبير الخبيرة الباحث الباحثة "
     "المحلل المهندس الطبيب الطبيبة المرشح المرشحة الوكيل المفوض المفوضة العاهل الحارس "
-    "الإعلامي الإعلامية الشاعر الشاعرة الروائي الروائية المؤرخ "
+    "الإعلامي الإعلامية الشاعر الشاعرة الروائي الروائية المؤرخ الحكم "
     "President Minister King Prince Dr Mr Mrs Ms Sheikh"
 )
 
@@ -1017,7 +1094,8 @@ def _with_direction(text: str, start: int, s: int) -> int:
 # Nouns that head the name of a place too small for a gazetteer: «شارع التسعين», «ملعب رادس».
 _PLACE_HEAD_WORDS = (
     "شارع حي ساحة ميدان مطار ملعب مستشفى معبر سجن جامعة قاعة مقر قصر فندق منطقة مدينة "
-    "ولاية محافظة بلدة قرية مخيم ميناء جسر مسجد كنيسة معتقل حديقة"
+    "ولاية محافظة بلدة قرية مخيم ميناء جسر مسجد كنيسة معتقل حديقة كاتدرائية معبد متحف "
+    "مدرسة معهد ثكنة معسكر شاطئ سوق مصنع"
 )
 _PLACE_HEADS = frozenset(normalize(w) for w in _PLACE_HEAD_WORDS.split())
 # Where a place's name ends: prepositions and adverbs of place and time after it.

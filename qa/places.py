@@ -47,7 +47,15 @@ _WORLD_REGIONS = (
     "بحر قزوين",
     "الخليج العربي",
     "شبه الجزيرة",
+    "الوطن العربي",
+    "العالم العربي",
+    "المغرب العربي",
+    "العالم الإسلامي",
 )
+
+
+# Countries whose ISO name in Arabic is only the formal one («الاتحاد الروسي»): the name in use.
+_SHORT_COUNTRY_NAMES = ("روسيا", "سوريا", "سورية", "تركيا", "بريطانيا", "أمريكا", "أميركا")
 
 
 @functools.lru_cache(maxsize=1)
@@ -92,10 +100,15 @@ def place_names() -> frozenset[str]:
 
         arabic = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["ar"])
         for country in pycountry.countries:
-            names.add(normalize(arabic.gettext(country.name)))
+            for field in ("name", "common_name"):
+                english = getattr(country, field, None)
+                if english:
+                    # «إيران، الجمهورية الإسلامية الإيرانية»: the short name before the comma.
+                    names.add(normalize(arabic.gettext(english).split("،")[0]))
     except (ImportError, OSError) as exc:  # pragma: no cover - install problem
         log.warning("country names unavailable: %s", exc)
     names.update(normalize(n) for n in _WORLD_REGIONS)
+    names.update(normalize(n) for n in _SHORT_COUNTRY_NAMES)
     return frozenset(n for n in names if len(n) >= 3 and n not in STOPWORDS and len(n.split()) <= 2)
 
 
@@ -160,3 +173,22 @@ def find_place(text: str, start: int = 0, end: int | None = None) -> tuple[int, 
     """
     places = find_places(text, start, end)
     return places[0] if places else None
+
+
+def is_demonym(word: str) -> bool:
+    """Whether a normalised word is the adjective of a country or city («المصري», «الفرنسية»).
+
+    Args:
+        word: A normalised word.
+
+    Returns:
+        True for «ال…ي/ال…ية» (or without the article) made from a known place's name.
+    """
+    bare = word[2:] if word.startswith("ال") else word
+    for ending in ("ية", "يه", "ي"):
+        if bare.endswith(ending) and len(bare) - len(ending) >= 3:
+            base = bare[: -len(ending)]
+            names = place_names()
+            forms = (base, base + "ا", base + "يا", "ال" + base, "ال" + base + "ية")
+            return any(normalize(f) in names for f in forms)
+    return False
