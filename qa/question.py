@@ -441,7 +441,7 @@ def analyse(
             context = f"{last.question} {last.answer[:300]}"
             if first is not last:
                 context = f"{first.question} {context}"
-            history_terms = [t for t in dict.fromkeys(terms(context)) if t not in own]
+            history_terms = [t for t in dict.fromkeys(terms(to_standard(context))) if t not in own]
             asked = set(terms(last.question)) | set(own)
             last_answer = terms(last.answer)
             said = [t for t in last_answer[:60] if t not in asked]

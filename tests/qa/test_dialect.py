@@ -106,6 +106,14 @@ def test_everyday_dialect_nouns_match_their_standard_form() -> None:
     assert analyse("علاش وقفوا قبل الماتش؟").terms == analyse("علاش وقفوا قبل المباراة؟").terms
 
 
+def test_the_conversations_dialect_words_count_in_their_standard_form() -> None:
+    # The earlier turn's «مين … ماتش» is matched as «من … مباراة», like the question's own words.
+    q = analyse("وفين اتلعب؟", [("مين الحكم اللي دار ماتش الترجي؟", "محمد معروف")])
+    assert q.followup
+    assert "مبار" in q.history_terms
+    assert not {"مين", "ماتش", "لي"} & set(q.history_terms)
+
+
 def test_history_turns_with_and_without_citations() -> None:
     cite = {"n": 1, "doc_id": "a.txt", "chunk_id": "c1", "text": "..."}
     turns = parse_history(
