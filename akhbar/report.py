@@ -59,7 +59,12 @@ def summary_text(summary: Any) -> str:
         )
     cached = getattr(summary, "cached_chunks", 0)
     if cached:
-        lines.append(f"{cached} chunks' vectors reused from an interrupted build (not re-embedded)")
+        # An interrupted build's vectors, or those of a chunk text met earlier in this build
+        # (an archive repeats boilerplate paragraphs): the cache is keyed by the text.
+        lines.append(
+            f"{cached} chunks' vectors read from the embedding cache, not re-embedded "
+            "(left by an interrupted build, or the same text met earlier in the archive)"
+        )
     return "\n".join(lines)
 
 

@@ -323,7 +323,10 @@ def main() -> None:
         "full_corpus_h_extrapolated": build_s / max(summary.documents, 1) * TOTAL_ARTICLES / 3600,
     }
     if summary.cached_chunks:
-        result["note"] = "resumed: part of the vectors came from the cache of an earlier run"
+        result["note"] = (
+            "part of the vectors came from the embedding cache: an earlier, interrupted run's, "
+            "or chunk texts repeated in the archive (embedded once)"
+        )
 
     r = result
     curve = " / ".join(str(r["rss_at_pct_mb"].get(str(p), "-")) for p in range(10, 101, 10))

@@ -162,10 +162,18 @@ class Indexer:
         if not texts:
             return out
         cached = cache.get_many(texts) if cache is not None else [None] * len(texts)
-        missing = [i for i, v in enumerate(cached) if v is None]
+        # A text met twice (an article syndicated under two ids) is embedded once.
+        first_of: dict[str, int] = {}
+        missing: list[int] = []
+        repeats: list[tuple[int, int]] = []
         for i, v in enumerate(cached):
             if v is not None:
                 out[i] = v
+            elif texts[i] in first_of:
+                repeats.append((i, first_of[texts[i]]))
+            else:
+                first_of[texts[i]] = i
+                missing.append(i)
         summary.cached_chunks += len(texts) - len(missing)
         if not missing:
             return out
@@ -186,6 +194,8 @@ class Indexer:
             summary.embedded_tokens += sum(tokens[k] for k in part)
             if on_slice is not None:
                 on_slice()
+        for i, j in repeats:
+            out[i] = out[j]
         summary.embed_seconds += time.perf_counter() - start
         return out
 

@@ -236,3 +236,23 @@ def test_silent_bar_still_counts_for_callers_that_track_tqdm(
     assert seen and seen[-1] == (20, 20)
     assert len(seen) > 2  # several steps, not one jump at the end
     assert "indexing" not in capsys.readouterr().err  # and nothing printed
+
+
+def test_a_text_repeated_in_the_archive_is_embedded_once(tmp_path: Path) -> None:
+    one = write_articles(tmp_path / "one.jsonl", 1)
+    row = json.loads(one.read_text(encoding="utf-8"))
+    # The same article syndicated under another id, as news archives have them.
+    src = tmp_path / "twice.jsonl"
+    src.write_text(
+        "".join(json.dumps({**row, "id": i}, ensure_ascii=False) + "\n" for i in ("a", "b")),
+        encoding="utf-8",
+    )
+    emb = CountingEmbeddings()
+    summary = indexer(tmp_path / "index", emb).build([src])
+    assert summary.documents == 2
+    # Each text is embedded once; both copies get its vector.
+    assert summary.cached_chunks == summary.embedded_chunks == len(emb.embedded) > 0
+    assert len(set(emb.embedded)) == len(emb.embedded)
+    snap = IndexStore(tmp_path / "index").open()
+    fresh = FakeEmbeddings().encode_passages([_embed_text(c) for c in snap.chunks])
+    assert np.allclose(snap.vectors(), fresh, atol=1e-6)
