@@ -82,20 +82,41 @@ _UNIT = (
     + r")(?![^\s.,،؛:!?؟)]))?"
 )
 _UNIT_END = re.compile(r"\s+(?:" + "|".join(normalize(w) for w in _UNIT_WORDS.split()) + r")$")
+_BIG_WORDS = "آلاف|الاف|مئات|ملايين|مليارات"
+_SCALE_WORDS = "ألف|آلاف|الف|الاف|مليون|ملايين|مليار|مليارات"
+_ORDINALS_1_9 = (
+    "الحادي الحادية الثاني الثانية الثالث الثالثة الرابع الرابعة الخامس الخامسة السادس "
+    "السادسة السابع السابعة الثامن الثامنة التاسع التاسعة"
+)
+_AFTER_ORDINAL = "".join(f"(?<!{w} )" for w in _ORDINALS_1_9.split())
+_ORDINAL_WORDS = "|".join(
+    [*_ORDINALS_1_9.split(), "الأول", "الأولى", "الاول", "الاولى", "العاشر", "العاشرة"]
+)
 _ONE_COUNT = (
     rf"[{_DIGITS}]+(?:[.,٫٬][{_DIGITS}]+)*{_SCALE}{_UNIT}"
     # A number word may carry a conjunction or preposition («بثمانية مقاعد»), left outside;
     # not a three-letter one («لست» is "I am not").
     rf"|(?:(?<!\S)|(?:(?<=(?<!\S)[وفبل])|(?<=(?<!\S)[وف][بل]))(?=\S{{4}}))"
-    # («الاثنين» with the article is Monday, not "two".)
-    rf"(?!ال[اإ]ثنين(?![^\s.,،؛:!?؟)]))"
-    rf"(?:ال)?(?:{_NUMBER_WORDS})(?:\s+(?:و)?(?:{_NUMBER_WORDS}))*(?![^\s.,،؛:!?؟)])"
+    # With the article a number word is an ordinal or a weekday («السادسة والثلاثين», «الاثنين»
+    # is Monday), except the big units and before them («الآلاف», «الأربعة ملايين»); nor is
+    # «عشر(ة)» after an ordinal a count («الدورة الحادية عشرة»).
+    rf"{_AFTER_ORDINAL}(?:ال(?:{_BIG_WORDS})|ال(?:{_NUMBER_WORDS})(?=\s+(?:{_SCALE_WORDS}))"
+    rf"|(?:{_NUMBER_WORDS}))"
+    rf"(?:\s+(?:و)?(?:{_NUMBER_WORDS}))*(?![^\s.,،؛:!?؟)])"
 )
 # A count goes on past a big unit with «و»: «4 ملايين و800 ألف», «مليون و260 ألف».
 COUNT = re.compile(
     rf"(?:{_ONE_COUNT})"
     rf"(?:(?:{'|'.join(f'(?<={w})' for w in _BIG)})\s*و\s*(?:[{_DIGITS}]+{_SCALE}|{_NUMBER_WORDS}))*"
 )
+# A rank, for a window with no count at all («الرئيس رقم كم؟» over «الثاني عشر»): number words
+# with the article and after an ordinal too (not the weekday «الاثنين»).
+RANK = re.compile(
+    rf"(?:(?<!\S)|(?<=(?<!\S)[وفبل]))(?!ال[اإ]ثنين(?![^\s.,،؛:!?؟)]))"
+    rf"(?:{_ORDINAL_WORDS}|(?:ال)?(?:{_NUMBER_WORDS}))"
+    rf"(?:\s+(?:و)?(?:ال)?(?:{_NUMBER_WORDS}))*(?![^\s.,،؛:!?؟)])"
+)
+_RANK_WORDS = frozenset(normalize(w) for w in ("رقم", "ترتيب", "الترتيب", "المرتبة", "مرتبة"))
 # Words that introduce a purpose: «من أجل», «بهدف», and the accusative verbal nouns news uses
 # for it («ترحماً على», «احتجاجاً على», «تضامناً مع»), written with or without the tanween.
 _PURPOSE = "|".join(
@@ -684,7 +705,9 @@ def _is_office(text: str, token: tuple[int, int]) -> bool:
     if _token_in(text, token, _offices()):
         return True
     word = normalize(text[token[0] : token[1]])
-    return len(word) > 4 and word.endswith("ا") and bool(_bare(word[:-1]) & _offices())
+    # (Not «رئيسها», "its head", whose «ه» folds like the «ة» of «رئيسة».)
+    accusative = word.endswith("ا") and not word.endswith("ها")
+    return len(word) > 4 and accusative and bool(_bare(word[:-1]) & _offices())
 
 
 def _is_naming(text: str, token: tuple[int, int]) -> bool:
@@ -793,6 +816,8 @@ def _earlier_name(
         word = normalize(text[s:e])
         if stem(word) not in titles or (word.startswith("ل") and not word.startswith("ال")):
             continue  # («المساعد لرئيس الهيئة X»: X is the assistant.)
+        if not _is_office(text, (s, e)):
+            continue  # «رئيسها»: a title with a pronoun names no one after it
         if k >= 2 and text[before[k - 1][1] : s].strip() in ("،", ","):
             # «الحبيب الميلي، رئيس النيابة»: the name set off before the title.
             a, b = before[k - 2][0], before[k - 1][1]
@@ -817,10 +842,17 @@ def _earlier_name(
             if any(_is_asked(w, own, words) or normalize(w) in STOPWORDS for w in names):
                 continue
             rarity = sum(_rarity(idf, w) for w in names) / len(names)
-            # A title's name closes its phrase: «وزير الاتصال والاقتصاد الرقمي أنور معروف، …».
-            after = text[b : b + 6].split()
+            # A title's name closes its phrase: «وزير الاتصال والاقتصاد الرقمي أنور معروف، …»,
+            # and after a first name and a surname, a word more common than they are (a verb)
+            # does too: «… هيساو تاناكا يعتزم».
+            nxt = _TOKEN.search(text, b, min(len(text), b + 40))
+            after = text[nxt.start() : nxt.end()] if nxt is not None else ""
             closes = _BREAK.match(text[b : b + 2].strip() or ".") is not None or (
-                bool(after) and normalize(after[0]) in STOPWORDS
+                bool(after)
+                and (
+                    normalize(after) in STOPWORDS
+                    or (len(names) == 2 and _rarity(idf, after) < rarity)
+                )
             )
             scored.append((rarity + 0.5 * len(names) + (5.0 if closes else 0.0), (a, b)))
         if scored:
@@ -885,7 +917,15 @@ def find_focus(
     subject_at = _rarest_asked(text, tokens, set(question.terms), words, idf)
     span: tuple[int, int] | None = None
     if qtype == "how_many":
+        if any(_bare(w) & _RANK_WORDS for w in question.asked_words):  # «الرئيس رقم كم؟»
+            rank = _pattern_focus(RANK, text, start, end, question, anchors, subject_at=subject_at)
+            if rank is not None:
+                return Focus(rank[0], rank[1], typed=True)
         span = _count_focus(text, start, end, question, anchor_tokens, subject_at)
+        if span is None:
+            # No count: a rank, if any, is what «رقم كم» asks for, but not a count's evidence.
+            rank = _pattern_focus(RANK, text, start, end, question, anchors, subject_at=subject_at)
+            return Focus(rank[0], rank[1], typed=False) if rank else None
     elif qtype == "when":
         # «منذ متى…؟» asks how long ago: a duration («منذ 50 عاما») before a date.
         since = any(_bare(w) & _SINCE_WORDS for w in question.asked_words)  # «ومنذ متى»

@@ -410,3 +410,32 @@ def test_an_age_a_first_of_the_month_and_a_cathedral() -> None:
     assert focus_of("متى يبدأ توزيع البطاقات؟", text) == "غرة أفريل 2016"
     text = "وعثرت الشرطة على السيارة بالقرب من كاتدرائية نوتردام في باريس."
     assert focus_of("أين عثرت الشرطة على السيارة في باريس؟", text) == "كاتدرائية نوتردام"
+
+
+def test_an_ordinal_is_no_count_unless_a_rank_is_asked() -> None:
+    text = "وتخرجت الدورة الحادية عشرة من المركز وعددهم (24) خريجاً."
+    assert focus_of("كم مستفيدا تخرج من المركز؟", text) == "24"
+    # With the article before a big unit it is still a count.
+    text = "وضبطت الديوانة عملة صعبة تناهز قيمتها الأربعة ملايين دينار."
+    assert focus_of("كم تناهز قيمة العملة المهربة؟", text) == "الأربعة ملايين"
+    text = "وأصبح الرئيس الثاني عشر للجمهورية منذ 28 أغسطس 2014."
+    assert focus_of("هو الرئيس رقم كم للجمهورية؟", text) == "الثاني عشر"
+
+
+def test_the_name_given_earlier_with_the_title_not_a_clause_after_it() -> None:
+    # «رئيسها» ("its head") names no one after it, and the two rare words after the title
+    # are the name, closed by a commoner verb.
+    text = (
+        "ذكر تقرير أن رئيس شركة توشيبا هيساو تاناكا يعتزم الاستقالة من منصبه. وشملت الفضيحة "
+        "مسؤولين بينهم رئيسها ويتوقع أن تعلن الشركة ذلك قريبا. رابط الخبر: رئيس «توشيبا» يعتزم "
+        "الاستقالة."
+    )
+    common = {"ذكر", "تقرير", "شرك", "يعتزم", "استقال", "منصب", "مسؤول", "فضيح", "يتوقع"}
+
+    def idf(term: str) -> float:
+        return 3.0 if term in common else 8.0
+
+    start = text.rindex("رابط")
+    question = analyse("ووش اسمه؟", [("ليش رئيس توشيبا بيستقيل؟", "بسبب مخالفات حسابية")])
+    found = find_focus(question, text, start, len(text), idf)
+    assert found is not None and text[found.start : found.end] == "هيساو تاناكا"
