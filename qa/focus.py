@@ -406,7 +406,7 @@ def _count_focus(
 
 _TIME_UNIT_FORMS = frozenset(normalize(w) for w in (_TIME_UNITS + "|" + _TIME_DUALS).split("|"))
 # Accusatives after a number that are no counted noun: «48 تقريبا», «300 سنويا».
-_ADVERBS = frozenset(normalize(w) for w in ("تقريبا", "أيضا", "حاليا", "فقط", "إضافة"))
+_ADVERBS = frozenset(normalize(w) for w in ("تقريبا", "أيضا", "حاليا", "مثلا", "إذا"))
 
 
 def _tamyiz_end(text: str, end: int) -> int:
