@@ -409,13 +409,19 @@ _TIME_UNIT_FORMS = frozenset(normalize(w) for w in (_TIME_UNITS + "|" + _TIME_DU
 _ADVERBS = frozenset(normalize(w) for w in ("تقريبا", "أيضا", "حاليا", "مثلا", "إذا"))
 
 
+def _word_after(text: str, end: int) -> re.Match[str] | None:
+    """The word right after `end` (only white space between), or None."""
+    m = _TOKEN.search(text, end, min(len(text), end + 40))
+    return None if m is None or text[end : m.start()].strip() else m
+
+
 def _tamyiz_end(text: str, end: int) -> int:
     """Where the noun a number counts in the accusative («48 شخصا», «15 طفلاً») ends; else -1.
 
     Not an adverb («تقريبا», «سنويا»: «…يا» is a relative adjective's).
     """
-    m = _TOKEN.search(text, end, min(len(text), end + 40))
-    if m is None or text[end : m.start()].strip():
+    m = _word_after(text, end)
+    if m is None:
         return -1
     word = normalize(m.group())
     if word in _TIME_UNIT_FORMS:  # «43 سنة», «3 أيام»
@@ -467,10 +473,8 @@ def _counted_end(text: str, end: int, counted: tuple[str, ...]) -> int:
         end: Where the number ends.
         counted: `_counted(question)`.
     """
-    m = _TOKEN.search(text, end, min(len(text), end + 40))
-    if m is None or text[end : m.start()].strip():
-        return -1
-    return m.end() if _is_counted(m.group(), counted) else -1
+    m = _word_after(text, end)
+    return m.end() if m is not None and _is_counted(m.group(), counted) else -1
 
 
 def _is_counted(word: str, counted: tuple[str, ...]) -> bool:
@@ -676,9 +680,14 @@ def _is_office_asked(
     while k > 0 and demonym[k]:
         k -= 1
     word = normalize(text[flags[k][0] : flags[k][1]])
-    if word.startswith("ل") and not word.startswith("ال"):
+    if _of_another_title(word):
         return False
     return not office or bool(_bare(word) & office)
+
+
+def _of_another_title(word: str) -> bool:
+    """A (normalised) title after «ل»: another title's complement («المساعد لرئيس النيابة»)."""
+    return word.startswith("ل") and not word.startswith("ال")
 
 
 def _token_in(text: str, token: tuple[int, int], table: frozenset[str]) -> bool:
@@ -766,7 +775,7 @@ def _apposed(text: str, flags: list[tuple[int, int, bool, bool]], i: int, j: int
     office = normalize(text[flags[j + 1][0] : flags[j + 1][1]]) if j + 1 < len(flags) else ""
     # «X لرئيس الهيئة» is X's own office's complement, not an apposition; an office followed by
     # a nationality introduces the name after it («بإدارة الحكم المصري محمد معروف»).
-    of_another = (office.startswith("ل") and not office.startswith("ال")) or (
+    of_another = _of_another_title(office) or (
         j + 2 < len(flags) and is_demonym(normalize(text[flags[j + 2][0] : flags[j + 2][1]]))
     )
     if (
@@ -814,7 +823,7 @@ def _earlier_name(
     best: tuple[int, int] | None = None
     for k, (s, e) in enumerate(before):
         word = normalize(text[s:e])
-        if stem(word) not in titles or (word.startswith("ل") and not word.startswith("ال")):
+        if stem(word) not in titles or _of_another_title(word):
             continue  # («المساعد لرئيس الهيئة X»: X is the assistant.)
         if not _is_office(text, (s, e)):
             continue  # «رئيسها»: a title with a pronoun names no one after it
@@ -917,15 +926,19 @@ def find_focus(
     subject_at = _rarest_asked(text, tokens, set(question.terms), words, idf)
     span: tuple[int, int] | None = None
     if qtype == "how_many":
+
+        def rank() -> tuple[int, int] | None:
+            return _pattern_focus(RANK, text, start, end, question, anchors, subject_at=subject_at)
+
         if any(_bare(w) & _RANK_WORDS for w in question.asked_words):  # «الرئيس رقم كم؟»
-            rank = _pattern_focus(RANK, text, start, end, question, anchors, subject_at=subject_at)
-            if rank is not None:
-                return Focus(rank[0], rank[1], typed=True)
+            found = rank()
+            if found is not None:
+                return Focus(found[0], found[1], typed=True)
         span = _count_focus(text, start, end, question, anchor_tokens, subject_at)
         if span is None:
-            # No count: a rank, if any, is what «رقم كم» asks for, but not a count's evidence.
-            rank = _pattern_focus(RANK, text, start, end, question, anchors, subject_at=subject_at)
-            return Focus(rank[0], rank[1], typed=False) if rank else None
+            # No count: a rank, if any, is shown, but it is no evidence of a count.
+            found = rank()
+            return Focus(found[0], found[1], typed=False) if found else None
     elif qtype == "when":
         # «منذ متى…؟» asks how long ago: a duration («منذ 50 عاما») before a date.
         since = any(_bare(w) & _SINCE_WORDS for w in question.asked_words)  # «ومنذ متى»

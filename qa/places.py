@@ -185,10 +185,10 @@ def is_demonym(word: str) -> bool:
         True for «ال…ي/ال…ية» (or without the article) made from a known place's name.
     """
     bare = word[2:] if word.startswith("ال") else word
+    names = place_names()
     for ending in ("يه", "ي"):  # (normalised: «ية» is written «يه»)
         if bare.endswith(ending) and len(bare) - len(ending) >= 3:
             base = bare[: -len(ending)]
-            names = place_names()
             forms = (base, base + "ا", base + "يا", "ال" + base, "ال" + base + "ية")
             return any(normalize(f) in names for f in forms)
     return False

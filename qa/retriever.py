@@ -64,9 +64,9 @@ def score_fusion(
     if not rows:
         return []
     d = np.array([dense.get(r, np.nan) for r in rows], dtype=np.float64)
-    low = np.nanmin(d) if not np.isnan(d).all() else 0.0
-    high = np.nanmax(d) if not np.isnan(d).all() else 0.0
-    d = np.nan_to_num((d - low) / max(high - low, 1e-9), nan=0.0)
+    if not np.isnan(d).all():
+        d = (d - np.nanmin(d)) / max(float(np.nanmax(d) - np.nanmin(d)), 1e-9)
+    d = np.nan_to_num(d, nan=0.0)
     best = max(lexical.values(), default=0.0)
     lx = np.array([lexical.get(r, 0.0) / best if best > 0 else 0.0 for r in rows])
     fused = dense_weight * d + (1.0 - dense_weight) * lx
